@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Offline Terraform toolchain: an engine (tofu/terraform from PATH, else OpenTofu built
+# from its Go module) and the providers this project uses, built from their Go modules
+# into a filesystem mirror named in a CLI config file the project owns.
+#
+# Idempotent: every artefact carries a stamp of what it was built from and is rebuilt
+# only when that changes. Output lives in $TOOLCHAIN_DIR (default .toolchain/, gitignored).
+#
+#   TOOLCHAIN_ENGINE=auto|build   auto (default) uses tofu or terraform from PATH;
+#                                 build always uses the OpenTofu built here.
+#   TOOLCHAIN_DIR=path            where binaries, mirror and CLI config go.
+#
+# Afterwards:  export TF_CLI_CONFIG_FILE="$(pwd)/.toolchain/terraformrc"
+#              engine path: $(cat .toolchain/engine)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+dir="${TOOLCHAIN_DIR:-$root/.toolchain}"
+mkdir -p "$dir"
+dir="$(cd "$dir" && pwd)"
+engine_mode="${TOOLCHAIN_ENGINE:-auto}"
+
+# --- pinned versions -----------------------------------------------------------------
+# OpenTofu: tagged Go module versions are served as-is.
+TOFU_MODULE="github.com/opentofu/opentofu"
+TOFU_VERSION="v1.12.6"
+# hetznercloud/hcloud: tagged Go module versions are served as-is.
+HCLOUD_MODULE="github.com/hetznercloud/terraform-provider-hcloud"
+HCLOUD_VERSION="1.68.0"
+HCLOUD_REF="v1.68.0"
+# hashicorp/null and hashicorp/random: their v3 tags are not valid Go module versions
+# (the module path has no /v3 suffix), so the module proxy serves only pseudo-versions of
+# the default branch. We pin one such commit each and file it under the provider version
+# its CHANGELOG names. The stacks require ">= <prebuilt pin>, < 4" (see lib/providers.ts).
+NULL_MODULE="github.com/hashicorp/terraform-provider-null"
+NULL_REF="v1.0.1-0.20260824155049-3827b35ad520"
+NULL_VERSION="3.3.1"
+RANDOM_MODULE="github.com/hashicorp/terraform-provider-random"
+RANDOM_REF="v1.3.2-0.20260824155315-e1092b0cfc07"
+RANDOM_VERSION="3.9.0"
+
+platform="$(go env GOOS 2>/dev/null || echo linux)_$(go env GOARCH 2>/dev/null || echo amd64)"
+log() { printf '[toolchain] %s\n' "$*" >&2; }
+
+require_go() {
+  if ! command -v go >/dev/null 2>&1; then
+    cat >&2 <<MSG
+[toolchain] ERROR: Go is not installed, and it is needed to build $1 offline.
+[toolchain]   Install Go 1.24 or newer (Debian/Ubuntu: 'apt-get install golang-go', or the
+[toolchain]   official tarball), then run 'npm run toolchain' again.
+[toolchain]   With internet access you may instead put 'tofu' or 'terraform' on PATH and
+[toolchain]   let it download providers from the public registry.
+MSG
+    exit 1
+  fi
+}
+
+# build_module <module> <ref> <package-dir> <output-binary>
+build_module() {
+  local module="$1" ref="$2" pkg="$3" out="$4"
+  local stamp="$out.stamp" want="$module@$ref $(go env GOVERSION)"
+  if [[ -x "$out" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    log "cached: $module@$ref -> ${out#"$dir"/}"
+    return 0
+  fi
+  require_go "$module"
+  local t0=$SECONDS src
+  log "downloading $module@$ref through the Go module proxy"
+  src="$(go mod download -json "$module@$ref" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [[ -n "$src" && -d "$src" ]] || { log "ERROR: go mod download $module@$ref gave no source folder"; exit 1; }
+  # Build in a writable copy: modules with replace directives cannot be built by
+  # 'go install mod@version', and the module cache is read-only.
+  local work="$dir/src/$(basename "$module")@$ref"
+  if [[ ! -f "$work/go.mod" ]]; then
+    rm -rf "$work"; mkdir -p "$(dirname "$work")"
+    cp -r "$src" "$work"; chmod -R u+w "$work"
+  fi
+  log "building $module@$ref (first build takes minutes; Go's build cache makes later ones fast)"
+  mkdir -p "$(dirname "$out")"
+  (cd "$work" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$out" "$pkg")
+  echo "$want" >"$stamp"
+  log "built ${out#"$dir"/} in $((SECONDS - t0)) s"
+}
+
+# mirror_provider <namespace/type> <version> <module> <ref>
+mirror_provider() {
+  local addr="$1" version="$2" module="$3" ref="$4"
+  local name="terraform-provider-${addr#*/}"
+  local bin="$dir/build/$name/$version/${name}_v$version"
+  build_module "$module" "$ref" . "$bin"
+  local host
+  for host in registry.terraform.io registry.opentofu.org; do
+    local dest="$dir/mirror/$host/$addr/$version/$platform"
+    mkdir -p "$dest"
+    if ! cmp -s "$bin" "$dest/${name}_v$version"; then
+      cp "$bin" "$dest/${name}_v$version"
+    fi
+  done
+  log "mirror: $addr $version (registry.terraform.io, registry.opentofu.org)"
+}
+
+t_start=$SECONDS
+log "toolchain folder: $dir (platform $platform)"
+
+# --- engine --------------------------------------------------------------------------
+engine=""
+if [[ "$engine_mode" == "auto" ]]; then
+  if command -v tofu >/dev/null 2>&1; then engine="$(command -v tofu)";
+  elif command -v terraform >/dev/null 2>&1; then engine="$(command -v terraform)"; fi
+  [[ -n "$engine" ]] && log "engine from PATH: $engine"
+elif [[ "$engine_mode" != "build" ]]; then
+  log "ERROR: TOOLCHAIN_ENGINE must be 'auto' or 'build', got '$engine_mode'"; exit 2
+fi
+if [[ -z "$engine" ]]; then
+  engine="$dir/bin/tofu"
+  build_module "$TOFU_MODULE" "$TOFU_VERSION" ./cmd/tofu "$engine"
+fi
+echo "$engine" >"$dir/engine"
+log "engine: $("$engine" version 2>/dev/null | head -n 1)"
+
+# --- providers -----------------------------------------------------------------------
+mirror_provider hetznercloud/hcloud "$HCLOUD_VERSION" "$HCLOUD_MODULE" "$HCLOUD_REF"
+mirror_provider hashicorp/null "$NULL_VERSION" "$NULL_MODULE" "$NULL_REF"
+mirror_provider hashicorp/random "$RANDOM_VERSION" "$RANDOM_MODULE" "$RANDOM_REF"
+
+# --- CLI config ----------------------------------------------------------------------
+mkdir -p "$dir/plugin-cache"
+cat >"$dir/terraformrc" <<CFG
+# Written by scripts/toolchain.sh. Providers come only from the local mirror.
+plugin_cache_dir = "$dir/plugin-cache"
+disable_checkpoint = true
+provider_installation {
+  filesystem_mirror {
+    path    = "$dir/mirror"
+    include = ["registry.terraform.io/*/*", "registry.opentofu.org/*/*"]
+  }
+}
+CFG
+log "CLI config: $dir/terraformrc  (export TF_CLI_CONFIG_FILE=$dir/terraformrc)"
+log "done in $((SECONDS - t_start)) s"
