@@ -1,0 +1,63 @@
+import { Construct } from 'constructs';
+import type { ITerraformDependable } from 'cdktf';
+import { Server } from '../.gen/providers/hcloud/server';
+
+/** Props of {@link ClusterNode}. */
+export interface ClusterNodeProps {
+  readonly name: string;
+  readonly serverType: string;
+  /** @default 'ubuntu-24.04' */
+  readonly image?: string;
+  readonly location: string;
+  readonly networkId: number;
+  /** Fixed private IP in the cluster subnet. */
+  readonly privateIp: string;
+  /**
+   * Id of the persistent Primary IPv4 this node carries.
+   * @default - no public IPv4: the node reaches the internet through the NAT route
+   */
+  readonly primaryIpId?: number;
+  readonly firewallIds: readonly number[];
+  readonly sshKeyIds: readonly string[];
+  /** @default - no placement group */
+  readonly placementGroupId?: number;
+  readonly labels: Readonly<Record<string, string>>;
+  /** cloud-init user data; the node installs and joins k3s by itself. */
+  readonly userData: string;
+  /** Resources that must exist first (the subnet; the egress route for private nodes). */
+  readonly dependsOn?: readonly ITerraformDependable[];
+}
+
+/**
+ * One server of the cluster: private IP from the design, IPv6 off, a public IPv4 only
+ * when it carries a persistent Primary IP, its role's labels, firewall and user data.
+ */
+export class ClusterNode extends Construct {
+  readonly server: Server;
+  /** Private IP in the cluster subnet. */
+  readonly privateIp: string;
+
+  constructor(scope: Construct, id: string, props: ClusterNodeProps) {
+    super(scope, id);
+    this.privateIp = props.privateIp;
+    const hasPublicIpv4 = props.primaryIpId !== undefined;
+    this.server = new Server(this, 'server', {
+      name: props.name,
+      serverType: props.serverType,
+      image: props.image ?? 'ubuntu-24.04',
+      location: props.location,
+      labels: { ...props.labels },
+      userData: props.userData,
+      sshKeys: [...props.sshKeyIds],
+      firewallIds: [...props.firewallIds],
+      placementGroupId: props.placementGroupId,
+      publicNet: [
+        hasPublicIpv4
+          ? { ipv4Enabled: true, ipv4: props.primaryIpId, ipv6Enabled: false }
+          : { ipv4Enabled: false, ipv6Enabled: false },
+      ],
+      network: [{ networkId: props.networkId, ip: props.privateIp }],
+      dependsOn: props.dependsOn ? [...props.dependsOn] : undefined,
+    });
+  }
+}

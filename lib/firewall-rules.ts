@@ -1,0 +1,54 @@
+import type { ResolvedEnvironment } from './environment';
+
+/** One inbound firewall rule, in the hcloud_firewall rule shape. */
+export interface InboundRule {
+  readonly description: string;
+  readonly protocol: 'tcp' | 'udp' | 'icmp';
+  /** Port or range (`32100-32103`); absent for ICMP. */
+  readonly port?: string;
+  readonly sourceIps: readonly string[];
+}
+
+const ANYWHERE = ['0.0.0.0/0', '::/0'];
+
+/**
+ * Inbound rules of the control plane's public interface: SSH and the K3s API only from
+ * the configured CIDRs (no world access unless the config opts in), HTTP/HTTPS for
+ * ingress (ArgoCD), ICMP. A rule with no allowed CIDR is left out, which closes its port.
+ */
+export function controlPlaneRules(env: ResolvedEnvironment): InboundRule[] {
+  return [
+    { description: 'SSH from admin CIDRs', protocol: 'tcp', port: '22', sourceIps: env.sshAllowedCidrs },
+    { description: 'K3s API from admin CIDRs', protocol: 'tcp', port: '6443', sourceIps: env.apiAllowedCidrs },
+    { description: 'HTTP ingress', protocol: 'tcp', port: '80', sourceIps: ANYWHERE },
+    { description: 'HTTPS ingress (ArgoCD)', protocol: 'tcp', port: '443', sourceIps: ANYWHERE },
+    { description: 'ICMP', protocol: 'icmp', sourceIps: ANYWHERE },
+  ].filter((rule) => rule.sourceIps.length > 0) as InboundRule[];
+}
+
+/**
+ * Inbound rules of kafka-0's public interface: exactly Kafka's external NodePorts
+ * (bootstrap, then one per broker), only from the configured CIDRs, and ICMP.
+ */
+export function kafkaExternalRules(env: ResolvedEnvironment): InboundRule[] {
+  const ports = env.kafkaExternalPorts;
+  const rules: InboundRule[] = ports.map((port, i) => ({
+    description: i === 0 ? 'Kafka external bootstrap' : `Kafka external broker ${i - 1}`,
+    protocol: 'tcp',
+    port: String(port),
+    sourceIps: env.kafkaAllowedCidrs,
+  }));
+  return [
+    ...rules.filter((rule) => rule.sourceIps.length > 0),
+    { description: 'ICMP', protocol: 'icmp', sourceIps: ANYWHERE },
+  ];
+}
+
+/**
+ * Rules for nodes without a public interface: none, so everything inbound from the
+ * internet is dropped should one ever get a public IP. Private-network traffic is not
+ * filtered by Hetzner firewalls.
+ */
+export function privateNodeRules(): InboundRule[] {
+  return [];
+}

@@ -1,0 +1,238 @@
+import { Construct } from 'constructs';
+import { Fn, TerraformOutput, TerraformStack, TerraformVariable, Token } from 'cdktf';
+import { Password } from '@cdktf/provider-random/lib/password';
+import { RandomProvider } from '@cdktf/provider-random/lib/provider';
+import { DataHcloudPrimaryIp } from '../../.gen/providers/hcloud/data-hcloud-primary-ip';
+import { PlacementGroup } from '../../.gen/providers/hcloud/placement-group';
+import { SshKey } from '../../.gen/providers/hcloud/ssh-key';
+import { renderK3sUserData, type ManifestFile } from '../../templates/cloud-init';
+import type { PlannedServer, ResolvedEnvironment } from '../environment';
+import { resourceLabels } from '../labels';
+import { hcloudProvider } from '../providers';
+import { configureBackend, type StateBackendConfig } from '../backend';
+import { ClusterNetwork } from '../cluster-network';
+import { NodeFirewall } from '../node-firewall';
+import { controlPlaneRules, kafkaExternalRules, privateNodeRules } from '../firewall-rules';
+import { ClusterNode } from '../cluster-node';
+
+/** Props of {@link ClusterStack}. */
+export interface ClusterStackProps {
+  readonly environment: ResolvedEnvironment;
+  /** @default - local state under `state/` */
+  readonly backend?: StateBackendConfig;
+  /**
+   * Manifests the first control plane drops into k3s's auto-deploy folder
+   * (`/var/lib/rancher/k3s/server/manifests/`): the ArgoCD bootstrap rendered by the
+   * cdk8s side, so a new cluster reaches GitOps without kubectl.
+   * @default - none
+   */
+  readonly bootstrapManifests?: readonly ManifestFile[];
+}
+
+/** Taint that keeps everything but Kafka off the kafka nodes. */
+export const KAFKA_TAINT = 'dedicated=kafka:NoSchedule';
+
+/**
+ * Everything an environment creates each morning and destroys each evening: network,
+ * egress route, firewalls, SSH key, placement groups, the k3s token and all servers.
+ * The persistent Primary IPs are looked up by name, never read from another state, so
+ * this stack can be destroyed and re-created any number of times.
+ */
+export class ClusterStack extends TerraformStack {
+  /** Control plane nodes; [0] carries Primary IP #1 and is the NAT gateway. */
+  readonly controlPlanes: ClusterNode[];
+  /** Kafka nodes; [0] carries Primary IP #2. */
+  readonly kafkaNodes: ClusterNode[];
+  readonly appNodes: ClusterNode[];
+  readonly network: ClusterNetwork;
+
+  constructor(scope: Construct, id: string, props: ClusterStackProps) {
+    super(scope, id);
+    const env = props.environment;
+    configureBackend(this, id, props.backend ?? { kind: 'local' });
+    hcloudProvider(this);
+    new RandomProvider(this, 'random', {});
+    const labels = (role: string, extra: Record<string, string> = {}) =>
+      resourceLabels(env.name, env.clusterName, role, extra);
+
+    // --- persistent addresses, found by name -------------------------------------------
+    const controlPlaneIp = new DataHcloudPrimaryIp(this, 'control-plane-ipv4', { name: env.controlPlaneIpName });
+    const kafkaIp = new DataHcloudPrimaryIp(this, 'kafka-ipv4', { name: env.kafkaIpName });
+
+    // --- network, firewalls, key, placement ---------------------------------------------
+    const gateway = env.controlPlanes[0];
+    this.network = new ClusterNetwork(this, 'network', {
+      name: env.prefix,
+      networkCidr: env.networkCidr,
+      subnetCidr: env.subnetCidr,
+      networkZone: env.networkZone,
+      natGatewayIp: gateway.privateIp,
+      labels: labels('network'),
+    });
+    const firewalls = {
+      controlPlane: new NodeFirewall(this, 'firewall-control-plane', {
+        name: `${env.prefix}-control-plane`,
+        rules: controlPlaneRules(env),
+        labels: labels('control-plane'),
+      }),
+      kafka: new NodeFirewall(this, 'firewall-kafka-external', {
+        name: `${env.prefix}-kafka-external`,
+        rules: kafkaExternalRules(env),
+        labels: labels('kafka'),
+      }),
+      private: new NodeFirewall(this, 'firewall-private', {
+        name: `${env.prefix}-private`,
+        rules: privateNodeRules(),
+        labels: labels('private'),
+      }),
+    };
+    const sshPublicKey = new TerraformVariable(this, 'ssh_public_key', {
+      type: 'string',
+      description: 'OpenSSH public key installed for root on every node (set TF_VAR_ssh_public_key).',
+      validation: [
+        {
+          condition: '${can(regex("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp[0-9]+) ", var.ssh_public_key))}',
+          errorMessage: 'ssh_public_key must be an OpenSSH public key line, e.g. the content of ~/.ssh/id_ed25519.pub.',
+        },
+      ],
+    });
+    const sshKey = new SshKey(this, 'ssh-key', {
+      name: `${env.prefix}-admin`,
+      publicKey: sshPublicKey.stringValue,
+      labels: labels('admin'),
+    });
+    const spread = (role: string) =>
+      Token.asNumber(
+        new PlacementGroup(this, `placement-${role}`, {
+          name: `${env.prefix}-${role}`,
+          type: 'spread',
+          labels: labels(role),
+        }).id,
+      );
+    const kafkaPlacement = env.kafkaNodes.length > 1 ? spread('kafka') : undefined;
+    const controlPlanePlacement = env.controlPlanes.length > 1 ? spread('control-plane') : undefined;
+
+    // --- k3s tokens (sensitive; only references reach the JSON) -------------------------
+    const serverToken = new Password(this, 'k3s-token', { length: 48, special: false });
+    const agentToken = new Password(this, 'k3s-agent-token', { length: 48, special: false });
+    const serverUrl = `https://${gateway.privateIp}:6443`;
+    const tlsSans = [controlPlaneIp.ipAddress, ...(env.apiDnsName ? [env.apiDnsName] : [])];
+    const natClient = { kind: 'client', gateway: env.networkGateway } as const;
+
+    const common = {
+      image: env.image,
+      location: env.location,
+      networkId: this.network.networkId,
+      sshKeyIds: [sshKey.id],
+    };
+    const privateDeps = [this.network.subnet, ...(this.network.egressRoute ? [this.network.egressRoute] : [])];
+
+    // --- control plane ------------------------------------------------------------------
+    const appsOnControlPlane = env.appNodes.length === 0;
+    this.controlPlanes = env.controlPlanes.map((planned, i) => {
+      const first = i === 0;
+      const nodeLabels: Record<string, string> = appsOnControlPlane ? { app: 'true' } : {};
+      return new ClusterNode(this, planned.name.slice(env.prefix.length + 1), {
+        ...common,
+        ...serverIdentity(planned),
+        primaryIpId: first ? Token.asNumber(controlPlaneIp.id) : undefined,
+        firewallIds: [first ? firewalls.controlPlane.firewallId : firewalls.private.firewallId],
+        placementGroupId: controlPlanePlacement,
+        labels: labels('control-plane', { 'node-index': String(i) }),
+        dependsOn: first ? [this.network.subnet] : privateDeps,
+        userData: renderK3sUserData({
+          role: first ? 'first-server' : 'joining-server',
+          k3sVersion: env.k3sVersion,
+          nodeName: planned.name,
+          privateIp: planned.privateIp,
+          networkCidr: env.networkCidr,
+          token: serverToken.result,
+          agentToken: agentToken.result,
+          serverUrl: first ? undefined : serverUrl,
+          clusterInit: first && env.controlPlanes.length > 1,
+          tlsSans,
+          nodeLabels,
+          nat: first ? { kind: 'gateway' } : natClient,
+          manifests: first ? props.bootstrapManifests : undefined,
+        }),
+      });
+    });
+
+    // --- kafka nodes --------------------------------------------------------------------
+    this.kafkaNodes = env.kafkaNodes.map((planned, i) => {
+      const first = i === 0;
+      return new ClusterNode(this, planned.name.slice(env.prefix.length + 1), {
+        ...common,
+        ...serverIdentity(planned),
+        primaryIpId: first ? Token.asNumber(kafkaIp.id) : undefined,
+        firewallIds: [first ? firewalls.kafka.firewallId : firewalls.private.firewallId],
+        placementGroupId: kafkaPlacement,
+        labels: labels('kafka', { 'node-index': String(i) }),
+        dependsOn: first ? [this.network.subnet] : privateDeps,
+        userData: renderK3sUserData({
+          role: 'agent',
+          k3sVersion: env.k3sVersion,
+          nodeName: planned.name,
+          privateIp: planned.privateIp,
+          networkCidr: env.networkCidr,
+          token: agentToken.result,
+          serverUrl,
+          nodeLabels: { kafka: 'true', 'node-role.kubernetes.io/kafka': 'true' },
+          nodeTaints: [KAFKA_TAINT],
+          nat: first ? { kind: 'none' } : natClient,
+        }),
+      });
+    });
+
+    // --- app nodes ----------------------------------------------------------------------
+    this.appNodes = env.appNodes.map(
+      (planned, i) =>
+        new ClusterNode(this, planned.name.slice(env.prefix.length + 1), {
+          ...common,
+          ...serverIdentity(planned),
+          firewallIds: [firewalls.private.firewallId],
+          labels: labels('app', { 'node-index': String(i) }),
+          dependsOn: privateDeps,
+          userData: renderK3sUserData({
+            role: 'agent',
+            k3sVersion: env.k3sVersion,
+            nodeName: planned.name,
+            privateIp: planned.privateIp,
+            networkCidr: env.networkCidr,
+            token: agentToken.result,
+            serverUrl,
+            nodeLabels: { app: 'true', 'node-role.kubernetes.io/app': 'true' },
+            nat: natClient,
+          }),
+        }),
+    );
+
+    // --- outputs ------------------------------------------------------------------------
+    const kafkaAddress = env.kafkaDnsName ?? kafkaIp.ipAddress;
+    new TerraformOutput(this, 'control_plane_public_ipv4', { value: controlPlaneIp.ipAddress });
+    new TerraformOutput(this, 'kafka_public_ipv4', { value: kafkaIp.ipAddress });
+    new TerraformOutput(this, 'private_ips', {
+      value: Object.fromEntries(
+        [...this.controlPlanes, ...this.kafkaNodes, ...this.appNodes].map((n) => [n.server.name, n.privateIp]),
+      ),
+    });
+    new TerraformOutput(this, 'dns_records', {
+      description: 'A records to create at your DNS provider (empty when no DNS names are configured).',
+      value: [
+        ...(env.apiDnsName ? [{ name: env.apiDnsName, type: 'A', value: controlPlaneIp.ipAddress }] : []),
+        ...(env.kafkaDnsName ? [{ name: env.kafkaDnsName, type: 'A', value: kafkaIp.ipAddress }] : []),
+      ],
+    });
+    new TerraformOutput(this, 'ssh_command', {
+      value: Fn.format('ssh root@%s', [controlPlaneIp.ipAddress]),
+      description: 'SSH to the control plane; other nodes: add -J root@<control plane> and use their private IP.',
+    });
+    new TerraformOutput(this, 'kafka_external_bootstrap', {
+      value: Fn.format('%s:%d', [kafkaAddress, env.kafkaExternalPorts[0]]),
+    });
+  }
+}
+
+function serverIdentity(planned: PlannedServer) {
+  return { name: planned.name, serverType: planned.serverType, privateIp: planned.privateIp };
+}
