@@ -1,0 +1,356 @@
+import * as YAML from 'yaml';
+import {
+  BOOTSTRAP_SCRIPT_PATH,
+  DONE_MARKER_PATH,
+  K3S_CONFIG_PATH,
+  K3sNodeUserDataProps,
+  LOG_PATH,
+  MAX_USER_DATA_BYTES,
+  renderK3sUserData,
+} from '../../templates/cloud-init';
+import { BOOTSTRAP_SCRIPT, NAT_SCRIPT, NAT_UNIT } from '../../templates/k3s-node-scripts';
+
+const SERVER_TOKEN = '${TfToken[TOKEN.1]}';
+const AGENT_TOKEN = '${TfToken[TOKEN.2]}';
+
+const firstServer: K3sNodeUserDataProps = {
+  role: 'first-server',
+  k3sVersion: 'v1.34.1+k3s1',
+  nodeName: 'trading-dev-cp-0',
+  privateIp: '10.0.1.10',
+  networkCidr: '10.0.0.0/16',
+  token: SERVER_TOKEN,
+  agentToken: AGENT_TOKEN,
+  tlsSans: ['203.0.113.10', 'api.dev.example.com'],
+  nodeLabels: { app: 'true' },
+  nat: { kind: 'gateway' },
+  manifests: [{ fileName: 'argocd.yaml', content: 'apiVersion: helm.cattle.io/v1\nkind: HelmChart\n' }],
+};
+
+const agent: K3sNodeUserDataProps = {
+  role: 'agent',
+  k3sVersion: 'v1.34.1+k3s1',
+  nodeName: 'trading-dev-kafka-0',
+  privateIp: '10.0.1.20',
+  networkCidr: '10.0.0.0/16',
+  token: AGENT_TOKEN,
+  serverUrl: 'https://10.0.1.10:6443',
+  nodeLabels: { kafka: 'true' },
+  nodeTaints: ['kafka=true:NoSchedule'],
+  nat: { kind: 'client', gateway: '10.0.0.1' },
+};
+
+interface CloudConfig {
+  write_files: { path: string; content: string; permissions: string }[];
+  runcmd: string[][];
+}
+
+function render(props: K3sNodeUserDataProps): CloudConfig {
+  const text = renderK3sUserData(props);
+  expect(text.startsWith('#cloud-config\n')).toBe(true);
+  return YAML.parse(text) as CloudConfig;
+}
+
+function file(config: CloudConfig, path: string): { content: string; permissions: string } {
+  const entry = config.write_files.find((f) => f.path === path);
+  if (!entry) throw new Error(`no write_files entry for ${path}`);
+  return entry;
+}
+
+function k3sConfig(config: CloudConfig): Record<string, unknown> {
+  return YAML.parse(file(config, K3S_CONFIG_PATH).content) as Record<string, unknown>;
+}
+
+function nodeEnv(config: CloudConfig): string {
+  return file(config, '/etc/k3s-bootstrap/node.env').content;
+}
+
+describe('renderK3sUserData', () => {
+  describe('boot pattern', () => {
+    test.each([
+      ['first server', firstServer],
+      ['agent', agent],
+    ])('%s runs exactly one runcmd: the bootstrap script written by write_files', (_, props) => {
+      const config = render(props);
+      expect(config.runcmd).toEqual([['/bin/bash', BOOTSTRAP_SCRIPT_PATH]]);
+      expect(file(config, BOOTSTRAP_SCRIPT_PATH)).toMatchObject({
+        content: BOOTSTRAP_SCRIPT,
+        permissions: '0700',
+      });
+    });
+
+    test('the bootstrap logs everything to /root/cloud-init.log and writes the done marker last', () => {
+      expect(LOG_PATH).toBe('/root/cloud-init.log');
+      expect(BOOTSTRAP_SCRIPT).toContain(`LOG_FILE=${LOG_PATH}\n`);
+      expect(BOOTSTRAP_SCRIPT).toContain('exec >>"$LOG_FILE" 2>&1');
+      expect(DONE_MARKER_PATH).toBe('/root/cloud-init.done');
+      const lines = BOOTSTRAP_SCRIPT.trimEnd().split('\n');
+      expect(lines.slice(-2).join('\n')).toMatch(/>"\$DONE_MARKER"\nlog "done"$/);
+    });
+
+    test('k3s config holds the tokens, so it is written with mode 0600', () => {
+      expect(file(render(firstServer), K3S_CONFIG_PATH).permissions).toBe('0600');
+    });
+
+    test('installs the pinned k3s version through INSTALL_K3S_VERSION', () => {
+      const config = render(firstServer);
+      expect(nodeEnv(config)).toContain("K3S_VERSION='v1.34.1+k3s1'\n");
+      expect(BOOTSTRAP_SCRIPT).toContain('INSTALL_K3S_VERSION="$K3S_VERSION" sh "$INSTALLER" "$k3s_command"');
+      expect(BOOTSTRAP_SCRIPT).toContain('https://get.k3s.io');
+    });
+  });
+
+  describe('Terraform safety', () => {
+    test.each([
+      ['bootstrap script', BOOTSTRAP_SCRIPT],
+      ['NAT script', NAT_SCRIPT],
+      ['NAT unit', NAT_UNIT],
+    ])('the static %s never contains ${ or %{ (Terraform would interpolate it)', (_, text) => {
+      expect(text).not.toMatch(/[$%]\{/);
+    });
+
+    test.each([
+      ['first server', firstServer],
+      ['agent', agent],
+      ['kafka-0 with its own public IP', { ...agent, nat: { kind: 'none' } } as K3sNodeUserDataProps],
+    ])('rendered %s with plain values contains no ${ or %{', (_, props) => {
+      const plain = { ...props, token: 'server-secret', agentToken: props.agentToken && 'agent-secret' };
+      expect(renderK3sUserData(plain)).not.toMatch(/[$%]\{/);
+    });
+
+    test('tokens are kept verbatim on one line, never folded or escaped', () => {
+      const longToken = '${TfToken[TOKEN.' + '9'.repeat(200) + ']}';
+      const text = renderK3sUserData({ ...firstServer, token: longToken });
+      expect(text).toContain(`      token: '${longToken}'\n`);
+      expect(text).toContain(`      agent-token: '${AGENT_TOKEN}'\n`);
+    });
+  });
+
+  describe('tokens', () => {
+    test('a server gets the server token and the agent token', () => {
+      expect(k3sConfig(render(firstServer))).toMatchObject({
+        token: SERVER_TOKEN,
+        'agent-token': AGENT_TOKEN,
+      });
+    });
+
+    test('an agent gets only the agent token, and never the server token', () => {
+      const text = renderK3sUserData(agent);
+      expect(k3sConfig(render(agent)).token).toBe(AGENT_TOKEN);
+      expect(k3sConfig(render(agent))).not.toHaveProperty('agent-token');
+      expect(text).not.toContain(SERVER_TOKEN);
+    });
+  });
+
+  describe('k3s settings', () => {
+    test('a server advertises and registers on the private IP, with tls-san for the public names', () => {
+      expect(k3sConfig(render(firstServer))).toMatchObject({
+        'node-name': 'trading-dev-cp-0',
+        'node-ip': '10.0.1.10',
+        'advertise-address': '10.0.1.10',
+        'tls-san': ['203.0.113.10', 'api.dev.example.com'],
+      });
+    });
+
+    test('the first server of a single control plane neither joins nor starts etcd', () => {
+      const config = k3sConfig(render(firstServer));
+      expect(config).not.toHaveProperty('server');
+      expect(config).not.toHaveProperty('cluster-init');
+    });
+
+    test('the first server of an HA control plane starts embedded etcd', () => {
+      expect(k3sConfig(render({ ...firstServer, clusterInit: true }))['cluster-init']).toBe(true);
+    });
+
+    test('a joining server joins through serverUrl and still advertises its private IP', () => {
+      const config = k3sConfig(
+        render({
+          ...firstServer,
+          role: 'joining-server',
+          nodeName: 'trading-prod-cp-1',
+          privateIp: '10.0.1.11',
+          serverUrl: 'https://10.0.1.10:6443',
+          manifests: [],
+        }),
+      );
+      expect(config).toMatchObject({ server: 'https://10.0.1.10:6443', 'advertise-address': '10.0.1.11' });
+    });
+
+    test('an agent joins through serverUrl with node-ip only', () => {
+      const config = k3sConfig(render(agent));
+      expect(config).toMatchObject({ server: 'https://10.0.1.10:6443', 'node-ip': '10.0.1.20' });
+      expect(config).not.toHaveProperty('advertise-address');
+      expect(config).not.toHaveProperty('tls-san');
+    });
+
+    test('labels and taints are set at registration', () => {
+      const config = k3sConfig(
+        render({ ...agent, nodeLabels: { kafka: 'true', 'node.kubernetes.io/pool': 'kafka' } }),
+      );
+      expect(config['node-label']).toEqual(['kafka=true', 'node.kubernetes.io/pool=kafka']);
+      expect(config['node-taint']).toEqual(['kafka=true:NoSchedule']);
+    });
+
+    test('packaged components stay on unless disabled', () => {
+      expect(k3sConfig(render(firstServer))).not.toHaveProperty('disable');
+      expect(k3sConfig(render({ ...firstServer, disableComponents: ['servicelb'] })).disable).toEqual([
+        'servicelb',
+      ]);
+    });
+  });
+
+  describe('manifests', () => {
+    test('are written into the k3s manifests directory on servers, mode 0600', () => {
+      expect(file(render(firstServer), '/var/lib/rancher/k3s/server/manifests/argocd.yaml')).toEqual({
+        path: '/var/lib/rancher/k3s/server/manifests/argocd.yaml',
+        owner: 'root:root',
+        permissions: '0600',
+        content: 'apiVersion: helm.cattle.io/v1\nkind: HelmChart\n',
+      });
+    });
+
+    test('never reach an agent', () => {
+      const paths = render(agent).write_files.map((f) => f.path);
+      expect(paths.filter((p) => p.startsWith('/var/lib/rancher'))).toEqual([]);
+    });
+  });
+
+  describe('private interface and joining', () => {
+    test('flannel uses the interface that carries the private IP, found by a bounded wait', () => {
+      expect(nodeEnv(render(agent))).toContain("PRIVATE_IP='10.0.1.20'\n");
+      expect(BOOTSTRAP_SCRIPT).toContain('ip -o -4 addr show | awk -v ip="$PRIVATE_IP"');
+      expect(BOOTSTRAP_SCRIPT).toMatch(/while \[ "\$attempt" -le "\$IFACE_WAIT_ATTEMPTS" \]/);
+      expect(BOOTSTRAP_SCRIPT).toMatch(/^IFACE_WAIT_ATTEMPTS=\d+$/m);
+      expect(BOOTSTRAP_SCRIPT).toContain(`printf 'flannel-iface: %s\\n' "$iface" >>"$K3S_CONFIG"`);
+    });
+
+    test('joining nodes wait for the API with a bounded retry, then fail loudly', () => {
+      expect(nodeEnv(render(agent))).toContain("SERVER_URL='https://10.0.1.10:6443'\n");
+      expect(nodeEnv(render(firstServer))).toContain("SERVER_URL=''\n");
+      expect(BOOTSTRAP_SCRIPT).toContain('curl -ksf --max-time 5 -o /dev/null "$SERVER_URL/ping"');
+      expect(BOOTSTRAP_SCRIPT).toMatch(/^API_WAIT_ATTEMPTS=\d+$/m);
+      expect(BOOTSTRAP_SCRIPT).toContain(
+        'fail "k3s API at $SERVER_URL did not answer after $API_WAIT_ATTEMPTS attempts"',
+      );
+    });
+  });
+
+  describe('NAT', () => {
+    test('the gateway forwards persistently and masquerades the network out of its public interface', () => {
+      const config = render(firstServer);
+      expect(nodeEnv(config)).toContain("NAT_KIND='gateway'\nNAT_GATEWAY=''\n");
+      expect(nodeEnv(config)).toContain("NETWORK_CIDR='10.0.0.0/16'\n");
+      expect(NAT_SCRIPT).toContain("'net.ipv4.ip_forward = 1\\n' >/etc/sysctl.d/90-k3s-nat.conf");
+      expect(NAT_SCRIPT).toContain(
+        'iptables -t nat -A POSTROUTING -s "$NETWORK_CIDR" -o "$wan" -j MASQUERADE',
+      );
+    });
+
+    test('a client routes by default via the network gateway and uses Hetzner DNS', () => {
+      const env = nodeEnv(render(agent));
+      expect(env).toContain(
+        "NAT_KIND='client'\nNAT_GATEWAY='10.0.0.1'\nDNS_SERVERS='185.12.64.1 185.12.64.2'\n",
+      );
+      expect(NAT_SCRIPT).toContain('ip route replace default via "$NAT_GATEWAY" dev "$lan" onlink');
+    });
+
+    test('NAT is re-applied at every boot by a systemd unit ordered before k3s', () => {
+      const config = render(agent);
+      expect(file(config, '/usr/local/sbin/k3s-nat-setup').content).toBe(NAT_SCRIPT);
+      expect(file(config, '/etc/systemd/system/k3s-nat.service').content).toBe(NAT_UNIT);
+      expect(NAT_UNIT).toContain('Before=k3s.service k3s-agent.service');
+      expect(BOOTSTRAP_SCRIPT).toContain('systemctl enable "$NAT_UNIT"');
+    });
+
+    test('a node with its own public IP gets no NAT files', () => {
+      const paths = render({ ...agent, nat: { kind: 'none' } }).write_files.map((f) => f.path);
+      expect(paths).not.toContain('/usr/local/sbin/k3s-nat-setup');
+      expect(paths).not.toContain('/etc/systemd/system/k3s-nat.service');
+    });
+  });
+
+  describe('validation', () => {
+    test.each<[string, Partial<K3sNodeUserDataProps>, RegExp]>([
+      [
+        'agent without serverUrl',
+        { serverUrl: undefined },
+        /serverUrl is required for role 'agent'; pass the first server's API/,
+      ],
+      [
+        'manifests on an agent',
+        { manifests: [{ fileName: 'a.yaml', content: 'x: 1' }] },
+        /manifests are applied by k3s servers only/,
+      ],
+      ['agentToken on an agent', { agentToken: 'x' }, /agentToken is for servers only/],
+      [
+        'unpinned version',
+        { k3sVersion: 'latest' },
+        /k3sVersion must be a k3s release such as 'v1.34.1\+k3s1', got 'latest'/,
+      ],
+      [
+        'IP outside the network',
+        { privateIp: '192.168.1.5' },
+        /privateIp '192.168.1.5' is outside networkCidr '10.0.0.0\/16'/,
+      ],
+      [
+        'bad taint',
+        { nodeTaints: ['kafka:NoWay'] },
+        /nodeTaints entry 'kafka:NoWay' must be 'key=value:Effect'/,
+      ],
+      [
+        'kubelet-refused label',
+        { nodeLabels: { 'node-role.kubernetes.io/worker': 'true' } },
+        /kubelet refuses at registration/,
+      ],
+      [
+        'client gateway outside the network',
+        { nat: { kind: 'client', gateway: '172.16.0.1' } },
+        /nat.gateway must be the network gateway/,
+      ],
+      ['tls-san on an agent', { tlsSans: ['203.0.113.10'] }, /tlsSans is for servers only/],
+      ['clusterInit on an agent', { clusterInit: true }, /clusterInit is only for the first server/],
+      [
+        'plain http server URL',
+        { serverUrl: 'http://10.0.1.10:6443' },
+        /serverUrl must look like 'https:\/\/10.0.1.10:6443'/,
+      ],
+    ])('rejects %s', (_, change, message) => {
+      expect(() => renderK3sUserData({ ...agent, ...change })).toThrow(message);
+    });
+
+    test.each<[string, string, RegExp]>([
+      ['a path', '../etc/passwd.yaml', /must be a plain file name ending in .yaml, .yml or .json/],
+      ['a wrong extension', 'argocd.txt', /must be a plain file name ending in .yaml, .yml or .json/],
+      ['a k3s packaged manifest', 'traefik.yaml', /'traefik.yaml' is a manifest k3s writes itself/],
+    ])('rejects a manifest file name that is %s', (_, fileName, message) => {
+      expect(() => renderK3sUserData({ ...firstServer, manifests: [{ fileName, content: 'x: 1' }] })).toThrow(
+        message,
+      );
+    });
+
+    test('rejects a first server given serverUrl', () => {
+      expect(() => renderK3sUserData({ ...firstServer, serverUrl: 'https://10.0.1.11:6443' })).toThrow(
+        /the first server starts the cluster, remove serverUrl/,
+      );
+    });
+
+    test('reports every broken rule at once, naming the node', () => {
+      expect(() => renderK3sUserData({ ...agent, serverUrl: undefined, agentToken: 'x' })).toThrow(
+        /^Invalid k3s user data for node 'trading-dev-kafka-0':\n {2}- agentToken is for servers only.*\n {2}- serverUrl is required/,
+      );
+    });
+
+    test('skips value checks on Terraform tokens', () => {
+      expect(() =>
+        renderK3sUserData({ ...agent, privateIp: '${TfToken[TOKEN.7]}', serverUrl: '${TfToken[TOKEN.8]}' }),
+      ).not.toThrow();
+    });
+
+    test(`rejects user data over Hetzner's ${MAX_USER_DATA_BYTES}-byte limit, naming the manifests`, () => {
+      const big = { fileName: 'big.yaml', content: `data: '${'x'.repeat(MAX_USER_DATA_BYTES)}'` };
+      expect(() => renderK3sUserData({ ...firstServer, manifests: [big] })).toThrow(
+        /over Hetzner's 32768-byte limit \(manifests: big.yaml \d+ B\)/,
+      );
+    });
+  });
+});
