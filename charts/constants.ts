@@ -1,0 +1,96 @@
+/**
+ * Names and pinned versions shared by the GitOps charts. Everything that another chart,
+ * the cluster stack or a client refers to by name is defined once here.
+ */
+
+/** Namespaces the platform chart creates. */
+export const NAMESPACES = {
+  kafka: 'kafka',
+  ingestion: 'ingestion',
+  strategies: 'strategies',
+  monitoring: 'monitoring',
+  argocd: 'argocd',
+} as const;
+
+/** The namespaces trading apps run in (quota'd, default-deny network policies). */
+export const TRADING_NAMESPACES = [NAMESPACES.ingestion, NAMESPACES.strategies] as const;
+
+/** A namespace trading apps run in. */
+export type TradingNamespace = (typeof TRADING_NAMESPACES)[number];
+
+/** PriorityClasses, highest value first: Kafka outranks every trading workload. */
+export const PRIORITY_CLASSES = {
+  kafka: { name: 'kafka-critical', value: 1_000_000 },
+  high: { name: 'trading-high', value: 100_000 },
+  medium: { name: 'trading-medium', value: 10_000 },
+  low: { name: 'trading-low', value: 1_000 },
+} as const;
+
+/** The priority classes a trading app may use. */
+export const TRADING_PRIORITY_CLASSES: readonly string[] = [
+  PRIORITY_CLASSES.high.name,
+  PRIORITY_CLASSES.medium.name,
+  PRIORITY_CLASSES.low.name,
+];
+
+/** The Strimzi Kafka cluster name; service and secret names derive from it. */
+export const KAFKA_CLUSTER_NAME = 'trading-cluster';
+
+/** Port of the internal plain listener. */
+export const KAFKA_INTERNAL_PORT = 9092;
+
+/** Port of the external TLS + SCRAM-SHA-512 listener inside the pods (reached through NodePorts). */
+export const KAFKA_EXTERNAL_LISTENER_PORT = 9094;
+
+/** In-cluster bootstrap address of the internal listener. */
+export const KAFKA_INTERNAL_BOOTSTRAP = `${KAFKA_CLUSTER_NAME}-kafka-bootstrap.${NAMESPACES.kafka}.svc.cluster.local:${KAFKA_INTERNAL_PORT}`;
+
+/** Node labels and taints set by the cluster stack at k3s registration. */
+export const NODE_LABELS = {
+  kafka: { key: 'kafka', value: 'true' },
+  app: { key: 'app', value: 'true' },
+} as const;
+
+/** Taint on the kafka nodes so only Kafka lands there. */
+export const KAFKA_NODE_TAINT = { key: 'dedicated', value: 'kafka', effect: 'NoSchedule' } as const;
+
+/** Pinned Helm charts. */
+export const HELM_CHARTS = {
+  /** Strimzi operator; Argo CD reads an OCI Helm repository as `host/path` without `oci://`. */
+  strimzi: { repoUrl: 'quay.io/strimzi-helm', chart: 'strimzi-kafka-operator', version: '0.50.1' },
+  /** Argo CD 10.1.1 ships Argo CD v3.4.4. */
+  argocd: { repoUrl: 'https://argoproj.github.io/argo-helm', chart: 'argo-cd', version: '10.1.1' },
+  /** Prometheus operator, Prometheus and Grafana. */
+  kubePrometheusStack: {
+    repoUrl: 'https://prometheus-community.github.io/helm-charts',
+    chart: 'kube-prometheus-stack',
+    version: '81.4.5',
+  },
+} as const;
+
+/** The in-cluster API server as an Argo CD destination. */
+export const IN_CLUSTER = 'https://kubernetes.default.svc';
+
+/** The Argo CD project every child Application belongs to. */
+export const ARGOCD_PROJECT = 'trading';
+
+/** Where an environment's rendered manifests live in the GitOps repository. */
+export function gitopsPath(envName: string, folder?: string): string {
+  return folder ? `gitops/${envName}/${folder}` : `gitops/${envName}`;
+}
+
+/** Raised by a chart when its config cannot be rendered; the message names the value and the fix. */
+export class ChartConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChartConfigError';
+  }
+}
+
+/** Runs a table of checks and throws one {@link ChartConfigError} listing every broken rule. */
+export function assertChecks(what: string, problems: ReadonlyArray<string | undefined>): void {
+  const broken = problems.filter((p): p is string => p !== undefined);
+  if (broken.length > 0) {
+    throw new ChartConfigError(`${what}:\n` + broken.map((p) => `  - ${p}`).join('\n'));
+  }
+}

@@ -1,0 +1,292 @@
+import { Chart, ChartProps } from 'cdk8s';
+import { Construct } from 'constructs';
+import type { KafkaTopicConfig } from '../environments/types';
+import type { ResolvedEnvironment } from '../lib/environment';
+import {
+  Kafka,
+  KafkaSpecKafkaAuthorizationType,
+  KafkaSpecKafkaListenersAuthenticationType,
+  KafkaSpecKafkaListenersConfigurationExternalTrafficPolicy,
+  KafkaSpecKafkaListenersType,
+  KafkaSpecKafkaMetricsConfigType,
+} from '../imports/strimzi-kafka';
+import {
+  KafkaNodePool,
+  KafkaNodePoolSpecRoles,
+  KafkaNodePoolSpecStorageType,
+} from '../imports/strimzi-kafkanodepool';
+import { KafkaTopic } from '../imports/strimzi-kafkatopic';
+import {
+  KafkaUser,
+  KafkaUserSpecAuthenticationType,
+  KafkaUserSpecAuthorizationAclsOperations,
+  KafkaUserSpecAuthorizationAclsResourcePatternType,
+  KafkaUserSpecAuthorizationAclsResourceType,
+  KafkaUserSpecAuthorizationType,
+} from '../imports/strimzi-kafkauser';
+import {
+  assertChecks,
+  KAFKA_CLUSTER_NAME,
+  KAFKA_EXTERNAL_LISTENER_PORT,
+  KAFKA_INTERNAL_PORT,
+  KAFKA_NODE_TAINT,
+  NAMESPACES,
+  NODE_LABELS,
+  PRIORITY_CLASSES,
+  TRADING_NAMESPACES,
+} from './constants';
+
+/** Name of the node pool running every Kafka node as controller + broker. */
+export const KAFKA_NODE_POOL_NAME = 'dual-role';
+
+/** Consumer groups of external clients must start with this prefix (ACL). */
+export const EXTERNAL_GROUP_PREFIX = 'external-';
+
+/** Replication settings that follow from the broker count. */
+export interface ReplicationSettings {
+  readonly replicationFactor: number;
+  readonly minInsyncReplicas: number;
+}
+
+/** Replication factor min(3, brokers); min ISR 2 when there are 3 replicas so one broker may be down. */
+export function replicationFor(brokers: number): ReplicationSettings {
+  const replicationFactor = Math.min(3, brokers);
+  return { replicationFactor, minInsyncReplicas: replicationFactor >= 3 ? 2 : 1 };
+}
+
+/** Props of {@link KafkaChart}. */
+export interface KafkaChartProps extends ChartProps {
+  /** The environment: broker count, storage, topics, external ports and DNS name come from it. */
+  readonly env: ResolvedEnvironment;
+  /**
+   * kafka-0's stable public address, on which every broker is advertised.
+   * @default - env.kafkaDnsName; without either, synthesis fails
+   */
+  readonly externalAddress?: string;
+  /**
+   * Name of the KafkaUser for external clients (SCRAM-SHA-512); its password lands in the
+   * Secret of the same name in `kafka`.
+   * @default 'external-client'
+   */
+  readonly externalUserName?: string;
+}
+
+/** The rules a Kafka chart checks before rendering; each message has the value and the fix. */
+export function kafkaProblems(
+  env: ResolvedEnvironment,
+  externalAddress: string | undefined,
+): Array<string | undefined> {
+  const brokers = env.kafkaNodes.length;
+  const topicProblems = (t: KafkaTopicConfig): Array<string | undefined> => [
+    Number.isInteger(t.partitions) && t.partitions >= 1
+      ? undefined
+      : `topic '${t.name}' has ${String(t.partitions)} partitions; give it at least 1 (e.g. partitions: 6)`,
+    t.replicas === undefined || (Number.isInteger(t.replicas) && t.replicas >= 1 && t.replicas <= brokers)
+      ? undefined
+      : `topic '${t.name}' asks for ${t.replicas} replicas but the cluster has ${brokers} broker(s); set replicas to at most ${brokers} or leave it out (default min(3, brokers))`,
+  ];
+  return [
+    brokers === 1 || brokers === 3
+      ? undefined
+      : `kafka node count must be 1 or 3 (KRaft controller quorum), got ${brokers}; set kafka.count to 1 or 3 in environments/${env.name}.ts`,
+    externalAddress
+      ? undefined
+      : `the external listener has no stable address: kafka-0's address is only known at deploy time; set kafkaDnsName in environments/${env.name}.ts or pass externalAddress (the persistent Primary IP)`,
+    env.kafkaExternalPorts.length === brokers + 1
+      ? undefined
+      : `kafkaExternalPorts must hold the bootstrap port and one port per broker (${brokers + 1}), got ${env.kafkaExternalPorts.length}: [${env.kafkaExternalPorts.join(', ')}]`,
+    ...env.topics.flatMap(topicProblems),
+  ];
+}
+
+/**
+ * The Strimzi Kafka cluster `trading-cluster` in KRaft mode: one node pool of
+ * controller + broker nodes pinned to the kafka nodes, an internal plain listener for
+ * in-cluster apps, an external NodePort listener (TLS + SCRAM-SHA-512) advertising every
+ * broker on kafka-0's stable address, the configured topics and a user for external clients.
+ */
+export class KafkaChart extends Chart {
+  /** Number of brokers (= kafka nodes). */
+  public readonly brokers: number;
+  /** External bootstrap address, `host:port`. */
+  public readonly externalBootstrap: string;
+  /** Name of the external client's KafkaUser and of its password Secret. */
+  public readonly externalUserName: string;
+
+  constructor(scope: Construct, id: string, props: KafkaChartProps) {
+    super(scope, id, { ...props, namespace: NAMESPACES.kafka });
+    const { env } = props;
+    const externalAddress = props.externalAddress ?? env.kafkaDnsName;
+    assertChecks(`Kafka chart for environment '${env.name}'`, kafkaProblems(env, externalAddress));
+
+    this.brokers = env.kafkaNodes.length;
+    this.externalUserName = props.externalUserName ?? 'external-client';
+    const [bootstrapPort, ...brokerPorts] = env.kafkaExternalPorts;
+    this.externalBootstrap = `${externalAddress}:${bootstrapPort}`;
+    const replication = replicationFor(this.brokers);
+    const clusterLabel = { 'strimzi.io/cluster': KAFKA_CLUSTER_NAME };
+
+    new KafkaNodePool(this, 'node-pool', {
+      metadata: { name: KAFKA_NODE_POOL_NAME, labels: clusterLabel },
+      spec: {
+        replicas: this.brokers,
+        roles: [KafkaNodePoolSpecRoles.CONTROLLER, KafkaNodePoolSpecRoles.BROKER],
+        // Nodes live only for a trading day; local-path keeps data on the node's own disk.
+        storage: {
+          type: KafkaNodePoolSpecStorageType.PERSISTENT_HYPHEN_CLAIM,
+          size: `${env.kafkaStorageGb}Gi`,
+          class: 'local-path',
+          deleteClaim: true,
+        },
+        template: {
+          pod: {
+            priorityClassName: PRIORITY_CLASSES.kafka.name,
+            tolerations: [{ ...KAFKA_NODE_TAINT, operator: 'Equal' }],
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: [
+                    {
+                      matchExpressions: [
+                        { key: NODE_LABELS.kafka.key, operator: 'In', values: [NODE_LABELS.kafka.value] },
+                      ],
+                    },
+                  ],
+                },
+              },
+              // One Kafka node per server, so losing a server loses one replica.
+              podAntiAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: [
+                  {
+                    topologyKey: 'kubernetes.io/hostname',
+                    labelSelector: {
+                      matchLabels: { ...clusterLabel, 'strimzi.io/pool-name': KAFKA_NODE_POOL_NAME },
+                    },
+                  },
+                ],
+              },
+            },
+          },
+        },
+      },
+    });
+
+    new Kafka(this, 'kafka', {
+      metadata: { name: KAFKA_CLUSTER_NAME },
+      spec: {
+        kafka: {
+          version: env.kafkaVersion,
+          listeners: [
+            {
+              name: 'plain',
+              port: KAFKA_INTERNAL_PORT,
+              type: KafkaSpecKafkaListenersType.INTERNAL,
+              tls: false,
+              // Only the trading namespaces (and Kafka's own) reach the internal listener.
+              networkPolicyPeers: [...TRADING_NAMESPACES, NAMESPACES.kafka].map((ns) => ({
+                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
+              })),
+            },
+            {
+              name: 'external',
+              port: KAFKA_EXTERNAL_LISTENER_PORT,
+              type: KafkaSpecKafkaListenersType.NODEPORT,
+              tls: true,
+              authentication: { type: KafkaSpecKafkaListenersAuthenticationType.SCRAM_HYPHEN_SHA_HYPHEN_512 },
+              configuration: {
+                // kafka-0 receives every NodePort; kube-proxy forwards to brokers on the other nodes.
+                externalTrafficPolicy: KafkaSpecKafkaListenersConfigurationExternalTrafficPolicy.CLUSTER,
+                bootstrap: { nodePort: bootstrapPort, alternativeNames: [externalAddress!] },
+                brokers: brokerPorts.map((port, broker) => ({
+                  broker,
+                  nodePort: port,
+                  advertisedHost: externalAddress,
+                  advertisedPort: port,
+                })),
+              },
+            },
+          ],
+          authorization: {
+            type: KafkaSpecKafkaAuthorizationType.SIMPLE,
+            // The internal listener has no authentication: its clients are ANONYMOUS and are
+            // kept out of reach of other namespaces by the listener's network policy.
+            superUsers: ['ANONYMOUS'],
+          },
+          config: {
+            'default.replication.factor': replication.replicationFactor,
+            'min.insync.replicas': replication.minInsyncReplicas,
+            'offsets.topic.replication.factor': replication.replicationFactor,
+            'transaction.state.log.replication.factor': replication.replicationFactor,
+            'transaction.state.log.min.isr': replication.minInsyncReplicas,
+            'auto.create.topics.enable': false,
+          },
+          metricsConfig: {
+            type: KafkaSpecKafkaMetricsConfigType.STRIMZI_METRICS_REPORTER,
+            values: {
+              allowList: [
+                'kafka_controller.*',
+                'kafka_log.*',
+                'kafka_network.*',
+                'kafka_server.*',
+                'kafka_cluster.*',
+              ],
+            },
+          },
+        },
+        entityOperator: {
+          topicOperator: {},
+          userOperator: {},
+          template: { pod: { priorityClassName: PRIORITY_CLASSES.kafka.name } },
+        },
+      },
+    });
+
+    for (const topic of env.topics) {
+      const replicas = topic.replicas ?? replication.replicationFactor;
+      new KafkaTopic(this, `topic-${topic.name}`, {
+        metadata: { name: topic.name, labels: clusterLabel },
+        spec: {
+          partitions: topic.partitions,
+          replicas,
+          config: {
+            'retention.ms': (topic.retentionHours ?? 168) * 3_600_000,
+            'min.insync.replicas': replicas >= 3 ? 2 : 1,
+          },
+        },
+      });
+    }
+
+    const acl = (
+      type: KafkaUserSpecAuthorizationAclsResourceType,
+      name: string,
+      patternType: KafkaUserSpecAuthorizationAclsResourcePatternType,
+      operations: KafkaUserSpecAuthorizationAclsOperations[],
+    ) => ({ resource: { type, name, patternType }, operations });
+    const Op = KafkaUserSpecAuthorizationAclsOperations;
+    new KafkaUser(this, 'external-user', {
+      metadata: { name: this.externalUserName, labels: clusterLabel },
+      spec: {
+        authentication: { type: KafkaUserSpecAuthenticationType.SCRAM_HYPHEN_SHA_HYPHEN_512 },
+        authorization: {
+          type: KafkaUserSpecAuthorizationType.SIMPLE,
+          acls: [
+            ...env.topics.map((t) =>
+              acl(
+                KafkaUserSpecAuthorizationAclsResourceType.TOPIC,
+                t.name,
+                KafkaUserSpecAuthorizationAclsResourcePatternType.LITERAL,
+                [Op.DESCRIBE, Op.READ, Op.WRITE],
+              ),
+            ),
+            acl(
+              KafkaUserSpecAuthorizationAclsResourceType.GROUP,
+              EXTERNAL_GROUP_PREFIX,
+              KafkaUserSpecAuthorizationAclsResourcePatternType.PREFIX,
+              [Op.READ],
+            ),
+          ],
+        },
+      },
+    });
+  }
+}
