@@ -1,0 +1,29 @@
+import { dev, prod } from '../../environments';
+import type { EnvironmentConfig } from '../../environments/types';
+import { resolveEnvironment, ResolvedEnvironment } from '../../lib/environment';
+
+/** A resolved environment with a DNS name for Kafka (dev gets one too), plus overrides. */
+export function resolved(
+  base: 'dev' | 'prod',
+  overrides: Partial<EnvironmentConfig> = {},
+): ResolvedEnvironment {
+  const config = base === 'dev' ? dev : prod;
+  return resolveEnvironment({ kafkaDnsName: `kafka.${base}.example.com`, ...config, ...overrides });
+}
+
+/** Manifests of a synthesized chart of the given kind. */
+export function ofKind(manifests: any[], kind: string): any[] {
+  return manifests.filter((m) => m.kind === kind);
+}
+
+/** The one manifest of a kind and name. */
+export function find(manifests: any[], kind: string, name: string, namespace?: string): any {
+  const found = manifests.filter(
+    (m) =>
+      m.kind === kind &&
+      m.metadata.name === name &&
+      (namespace === undefined || m.metadata.namespace === namespace),
+  );
+  if (found.length !== 1) throw new Error(`expected one ${kind} ${name}, found ${found.length}`);
+  return found[0];
+}

@@ -1,0 +1,152 @@
+import { Testing } from 'cdk8s';
+import { KafkaChart, KafkaChartProps, replicationFor } from '../../charts/kafka';
+import type { ResolvedEnvironment } from '../../lib/environment';
+import { find, ofKind, resolved } from './helpers';
+
+const synth = (env: ResolvedEnvironment, props: Partial<KafkaChartProps> = {}) =>
+  Testing.synth(new KafkaChart(Testing.app(), 'kafka', { env, ...props }));
+
+describe('KafkaChart', () => {
+  test('runs one controller + broker node pool per kafka node, on kafka=true nodes past their taint', () => {
+    const pool = find(synth(resolved('prod')), 'KafkaNodePool', 'dual-role');
+    expect(pool.metadata).toEqual(
+      expect.objectContaining({ namespace: 'kafka', labels: { 'strimzi.io/cluster': 'trading-cluster' } }),
+    );
+    expect(pool.spec.replicas).toBe(3);
+    expect(pool.spec.roles).toEqual(['controller', 'broker']);
+    expect(pool.spec.storage).toEqual(
+      expect.objectContaining({ type: 'persistent-claim', class: 'local-path', size: '100Gi' }),
+    );
+    const pod = pool.spec.template.pod;
+    expect(pod.tolerations).toEqual([
+      { key: 'dedicated', value: 'kafka', effect: 'NoSchedule', operator: 'Equal' },
+    ]);
+    expect(
+      pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]
+        .matchExpressions,
+    ).toEqual([{ key: 'kafka', operator: 'In', values: ['true'] }]);
+    expect(pod.priorityClassName).toBe('kafka-critical');
+  });
+
+  test.each([
+    ['dev', 1, 1, 1],
+    ['prod', 3, 3, 2],
+  ] as const)('%s: %i broker(s) give replication factor %i and min ISR %i', (name, brokers, rf, isr) => {
+    const env = resolved(name);
+    expect(env.kafkaNodes).toHaveLength(brokers);
+    expect(replicationFor(brokers)).toEqual({ replicationFactor: rf, minInsyncReplicas: isr });
+    const kafka = find(synth(env), 'Kafka', 'trading-cluster');
+    expect(kafka.spec.kafka.config).toEqual(
+      expect.objectContaining({
+        'default.replication.factor': rf,
+        'min.insync.replicas': isr,
+        'offsets.topic.replication.factor': rf,
+        'transaction.state.log.replication.factor': rf,
+        'transaction.state.log.min.isr': isr,
+      }),
+    );
+  });
+
+  test('runs the configured Kafka 4.0 version with simple authorization and the entity operator', () => {
+    const spec = find(synth(resolved('prod')), 'Kafka', 'trading-cluster').spec;
+    expect(spec.kafka.version).toBe('4.0.1');
+    expect(spec.kafka.authorization.type).toBe('simple');
+    expect(spec.entityOperator).toEqual(expect.objectContaining({ topicOperator: {}, userOperator: {} }));
+    expect(spec.kafka.metricsConfig.type).toBe('strimziMetricsReporter');
+  });
+
+  test('has an internal plain listener on 9092 open to the trading namespaces', () => {
+    const plain = find(synth(resolved('prod')), 'Kafka', 'trading-cluster').spec.kafka.listeners[0];
+    expect(plain).toEqual(
+      expect.objectContaining({ name: 'plain', port: 9092, type: 'internal', tls: false }),
+    );
+    expect(
+      plain.networkPolicyPeers.map(
+        (p: any) => p.namespaceSelector.matchLabels['kubernetes.io/metadata.name'],
+      ),
+    ).toEqual(['ingestion', 'strategies', 'kafka']);
+  });
+
+  test("advertises every broker on kafka-0's DNS name with its own NodePort (TLS + SCRAM-SHA-512)", () => {
+    const external = find(synth(resolved('prod')), 'Kafka', 'trading-cluster').spec.kafka.listeners[1];
+    expect(external).toEqual(
+      expect.objectContaining({ type: 'nodeport', tls: true, authentication: { type: 'scram-sha-512' } }),
+    );
+    expect(external.configuration.bootstrap).toEqual({
+      nodePort: 32100,
+      alternativeNames: ['kafka.prod.example.com'],
+    });
+    expect(external.configuration.brokers).toEqual([
+      { broker: 0, nodePort: 32101, advertisedHost: 'kafka.prod.example.com', advertisedPort: 32101 },
+      { broker: 1, nodePort: 32102, advertisedHost: 'kafka.prod.example.com', advertisedPort: 32102 },
+      { broker: 2, nodePort: 32103, advertisedHost: 'kafka.prod.example.com', advertisedPort: 32103 },
+    ]);
+  });
+
+  test('takes an explicit external address (the Primary IP) over the DNS name', () => {
+    const chart = new KafkaChart(Testing.app(), 'kafka', {
+      env: { ...resolved('dev'), kafkaDnsName: undefined },
+      externalAddress: '192.0.2.10',
+    });
+    expect(chart.externalBootstrap).toBe('192.0.2.10:32100');
+    const brokers = find(Testing.synth(chart), 'Kafka', 'trading-cluster').spec.kafka.listeners[1]
+      .configuration.brokers;
+    expect(brokers).toEqual([
+      { broker: 0, nodePort: 32101, advertisedHost: '192.0.2.10', advertisedPort: 32101 },
+    ]);
+  });
+
+  test('creates topics from config with replicas = min(3, brokers) by default', () => {
+    const topics = ofKind(synth(resolved('prod')), 'KafkaTopic');
+    expect(topics.map((t) => [t.metadata.name, t.spec.partitions, t.spec.replicas])).toEqual([
+      ['stock-stream', 6, 3],
+      ['signals', 3, 3],
+    ]);
+    expect(find(topics, 'KafkaTopic', 'signals').spec.config['retention.ms']).toBe(24 * 3_600_000);
+    expect(find(synth(resolved('dev')), 'KafkaTopic', 'stock-stream').spec.replicas).toBe(1);
+  });
+
+  test('gives the external SCRAM user read/write on the configured topics only', () => {
+    const user = find(synth(resolved('prod')), 'KafkaUser', 'external-client');
+    expect(user.metadata.labels).toEqual({ 'strimzi.io/cluster': 'trading-cluster' });
+    expect(user.spec.authentication).toEqual({ type: 'scram-sha-512' });
+    const topicAcls = user.spec.authorization.acls.filter((a: any) => a.resource.type === 'topic');
+    expect(topicAcls.map((a: any) => a.resource.name)).toEqual(['stock-stream', 'signals']);
+    expect(topicAcls[0].operations).toEqual(['Describe', 'Read', 'Write']);
+  });
+
+  describe('fails at synth with the value and the fix', () => {
+    test('a topic with more replicas than brokers', () => {
+      const env = resolved('dev', { topics: [{ name: 'stock-stream', partitions: 6, replicas: 3 }] });
+      expect(() => synth(env)).toThrow(
+        "topic 'stock-stream' asks for 3 replicas but the cluster has 1 broker(s); set replicas to at most 1",
+      );
+    });
+
+    test('a topic with no partitions', () => {
+      const env = resolved('dev', { topics: [{ name: 'stock-stream', partitions: 0 }] });
+      expect(() => synth(env)).toThrow(
+        "topic 'stock-stream' has 0 partitions; give it at least 1 (e.g. partitions: 6)",
+      );
+    });
+
+    test('an external listener without a stable address', () => {
+      const env = { ...resolved('dev'), kafkaDnsName: undefined };
+      expect(() => synth(env)).toThrow(
+        "the external listener has no stable address: kafka-0's address is only known at deploy time; set kafkaDnsName in environments/dev.ts or pass externalAddress (the persistent Primary IP)",
+      );
+    });
+
+    test('a kafka node count other than 1 or 3', () => {
+      const prod = resolved('prod');
+      const env = {
+        ...prod,
+        kafkaNodes: prod.kafkaNodes.slice(0, 2),
+        kafkaExternalPorts: [32100, 32101, 32102],
+      };
+      expect(() => synth(env)).toThrow(
+        'kafka node count must be 1 or 3 (KRaft controller quorum), got 2; set kafka.count to 1 or 3 in environments/prod.ts',
+      );
+    });
+  });
+});
