@@ -2,9 +2,10 @@ import { Testing } from 'cdk8s';
 import { AppOfAppsChart } from '../../charts/app-of-apps';
 import type { ResolvedEnvironment } from '../../lib/environment';
 import { find, ofKind, resolved } from './helpers';
+import type { Manifest } from './helpers';
 
 const synth = (env: ResolvedEnvironment) => Testing.synth(new AppOfAppsChart(Testing.app(), 'apps', { env }));
-const wave = (app: any) => Number(app.metadata.annotations['argocd.argoproj.io/sync-wave']);
+const wave = (app: Manifest) => Number(app.metadata.annotations['argocd.argoproj.io/sync-wave']);
 
 describe('AppOfAppsChart', () => {
   test('syncs platform, operator, kafka, monitoring and apps in that order of waves', () => {
@@ -70,7 +71,7 @@ describe('AppOfAppsChart', () => {
       'https://github.com/example-org/hetzner-trading-cluster.git',
       'quay.io/strimzi-helm',
     ]);
-    expect(project.spec.destinations.map((d: any) => d.namespace)).toEqual([
+    expect(project.spec.destinations.map((d: Manifest) => d.namespace)).toEqual([
       'kafka',
       'ingestion',
       'strategies',

@@ -1,3 +1,4 @@
+import { Testing } from 'cdk8s';
 import { dev, prod } from '../../environments';
 import type { EnvironmentConfig } from '../../environments/types';
 import { resolveEnvironment, ResolvedEnvironment } from '../../lib/environment';
@@ -11,13 +12,16 @@ export function resolved(
   return resolveEnvironment({ kafkaDnsName: `kafka.${base}.example.com`, ...config, ...overrides });
 }
 
+/** A synthesized manifest (plain JSON, as `Testing.synth` returns it). */
+export type Manifest = ReturnType<typeof Testing.synth>[number];
+
 /** Manifests of a synthesized chart of the given kind. */
-export function ofKind(manifests: any[], kind: string): any[] {
+export function ofKind(manifests: Manifest[], kind: string): Manifest[] {
   return manifests.filter((m) => m.kind === kind);
 }
 
 /** The one manifest of a kind and name. */
-export function find(manifests: any[], kind: string, name: string, namespace?: string): any {
+export function find(manifests: Manifest[], kind: string, name: string, namespace?: string): Manifest {
   const found = manifests.filter(
     (m) =>
       m.kind === kind &&

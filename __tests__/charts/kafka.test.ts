@@ -2,6 +2,7 @@ import { Testing } from 'cdk8s';
 import { KafkaChart, KafkaChartProps, replicationFor } from '../../charts/kafka';
 import type { ResolvedEnvironment } from '../../lib/environment';
 import { find, ofKind, resolved } from './helpers';
+import type { Manifest } from './helpers';
 
 const synth = (env: ResolvedEnvironment, props: Partial<KafkaChartProps> = {}) =>
   Testing.synth(new KafkaChart(Testing.app(), 'kafka', { env, ...props }));
@@ -62,7 +63,7 @@ describe('KafkaChart', () => {
     );
     expect(
       plain.networkPolicyPeers.map(
-        (p: any) => p.namespaceSelector.matchLabels['kubernetes.io/metadata.name'],
+        (p: Manifest) => p.namespaceSelector.matchLabels['kubernetes.io/metadata.name'],
       ),
     ).toEqual(['ingestion', 'strategies', 'kafka']);
   });
@@ -110,8 +111,8 @@ describe('KafkaChart', () => {
     const user = find(synth(resolved('prod')), 'KafkaUser', 'external-client');
     expect(user.metadata.labels).toEqual({ 'strimzi.io/cluster': 'trading-cluster' });
     expect(user.spec.authentication).toEqual({ type: 'scram-sha-512' });
-    const topicAcls = user.spec.authorization.acls.filter((a: any) => a.resource.type === 'topic');
-    expect(topicAcls.map((a: any) => a.resource.name)).toEqual(['stock-stream', 'signals']);
+    const topicAcls = user.spec.authorization.acls.filter((a: Manifest) => a.resource.type === 'topic');
+    expect(topicAcls.map((a: Manifest) => a.resource.name)).toEqual(['stock-stream', 'signals']);
     expect(topicAcls[0].operations).toEqual(['Describe', 'Read', 'Write']);
   });
 
