@@ -20,6 +20,9 @@ export const dev: EnvironmentConfig = {
   sshAllowedCidrs: ['203.0.113.0/24'],
   apiAllowedCidrs: ['203.0.113.0/24'],
   kafkaAllowedCidrs: ['203.0.113.0/24', '198.51.100.0/24'],
+  // Create these A records from the cluster stack's dns_records output.
+  apiDnsName: 'k3s.dev.example.com',
+  kafkaDnsName: 'kafka.dev.example.com',
   uptimeHoursPerDay: 8,
   gitopsRepoUrl: 'https://github.com/example-org/hetzner-trading-cluster.git',
   gitopsBranch: 'main',

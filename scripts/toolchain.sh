@@ -55,10 +55,10 @@ MSG
   fi
 }
 
-# build_module <module> <ref> <package-dir> <output-binary>
+# build_module <module> <ref> <package-dir> <output-binary> [extra -ldflags]
 build_module() {
-  local module="$1" ref="$2" pkg="$3" out="$4"
-  local stamp="$out.stamp" want="$module@$ref $(go env GOVERSION)"
+  local module="$1" ref="$2" pkg="$3" out="$4" ldflags="-s -w ${5:-}"
+  local stamp="$out.stamp" want="$module@$ref $ldflags"
   if [[ -x "$out" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     log "cached: $module@$ref -> ${out#"$dir"/}"
     return 0
@@ -77,17 +77,17 @@ build_module() {
   fi
   log "building $module@$ref (first build takes minutes; Go's build cache makes later ones fast)"
   mkdir -p "$(dirname "$out")"
-  (cd "$work" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$out" "$pkg")
+  (cd "$work" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" -o "$out" "$pkg")
   echo "$want" >"$stamp"
   log "built ${out#"$dir"/} in $((SECONDS - t0)) s"
 }
 
-# mirror_provider <namespace/type> <version> <module> <ref>
+# mirror_provider <namespace/type> <version> <module> <ref> [extra -ldflags]
 mirror_provider() {
-  local addr="$1" version="$2" module="$3" ref="$4"
+  local addr="$1" version="$2" module="$3" ref="$4" ldflags="${5:-}"
   local name="terraform-provider-${addr#*/}"
   local bin="$dir/build/$name/$version/${name}_v$version"
-  build_module "$module" "$ref" . "$bin"
+  build_module "$module" "$ref" . "$bin" "$ldflags"
   local host
   for host in registry.terraform.io registry.opentofu.org; do
     local dest="$dir/mirror/$host/$addr/$version/$platform"
@@ -113,13 +113,15 @@ elif [[ "$engine_mode" != "build" ]]; then
 fi
 if [[ -z "$engine" ]]; then
   engine="$dir/bin/tofu"
-  build_module "$TOFU_MODULE" "$TOFU_VERSION" ./cmd/tofu "$engine"
+  # dev=no: report the release version, not "<version>-dev".
+  build_module "$TOFU_MODULE" "$TOFU_VERSION" ./cmd/tofu "$engine" "-X $TOFU_MODULE/version.dev=no"
 fi
 echo "$engine" >"$dir/engine"
-log "engine: $("$engine" version 2>/dev/null | head -n 1)"
+log "engine: $(TF_CLI_CONFIG_FILE=/dev/null "$engine" version 2>/dev/null | grep -m1 -E '^(OpenTofu|Terraform) v')"
 
 # --- providers -----------------------------------------------------------------------
-mirror_provider hetznercloud/hcloud "$HCLOUD_VERSION" "$HCLOUD_MODULE" "$HCLOUD_REF"
+mirror_provider hetznercloud/hcloud "$HCLOUD_VERSION" "$HCLOUD_MODULE" "$HCLOUD_REF" \
+  "-X $HCLOUD_MODULE/hcloud.Version=$HCLOUD_VERSION"
 mirror_provider hashicorp/null "$NULL_VERSION" "$NULL_MODULE" "$NULL_REF"
 mirror_provider hashicorp/random "$RANDOM_VERSION" "$RANDOM_MODULE" "$RANDOM_REF"
 

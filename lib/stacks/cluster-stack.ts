@@ -1,14 +1,13 @@
 import { Construct } from 'constructs';
 import { Fn, TerraformOutput, TerraformStack, TerraformVariable, Token } from 'cdktf';
 import { Password } from '@cdktf/provider-random/lib/password';
-import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { DataHcloudPrimaryIp } from '../../.gen/providers/hcloud/data-hcloud-primary-ip';
 import { PlacementGroup } from '../../.gen/providers/hcloud/placement-group';
 import { SshKey } from '../../.gen/providers/hcloud/ssh-key';
 import { renderK3sUserData, type ManifestFile } from '../../templates/cloud-init';
 import type { PlannedServer, ResolvedEnvironment } from '../environment';
 import { resourceLabels } from '../labels';
-import { hcloudProvider } from '../providers';
+import { hcloudProvider, randomProvider } from '../providers';
 import { configureBackend, type StateBackendConfig } from '../backend';
 import { ClusterNetwork } from '../cluster-network';
 import { NodeFirewall } from '../node-firewall';
@@ -51,7 +50,7 @@ export class ClusterStack extends TerraformStack {
     const env = props.environment;
     configureBackend(this, id, props.backend ?? { kind: 'local' });
     hcloudProvider(this);
-    new RandomProvider(this, 'random', {});
+    randomProvider(this);
     const labels = (role: string, extra: Record<string, string> = {}) =>
       resourceLabels(env.name, env.clusterName, role, extra);
 
@@ -177,7 +176,7 @@ export class ClusterStack extends TerraformStack {
           networkCidr: env.networkCidr,
           token: agentToken.result,
           serverUrl,
-          nodeLabels: { kafka: 'true', 'node-role.kubernetes.io/kafka': 'true' },
+          nodeLabels: { kafka: 'true', 'node.kubernetes.io/role': 'kafka' },
           nodeTaints: [KAFKA_TAINT],
           nat: first ? { kind: 'none' } : natClient,
         }),
@@ -201,7 +200,7 @@ export class ClusterStack extends TerraformStack {
             networkCidr: env.networkCidr,
             token: agentToken.result,
             serverUrl,
-            nodeLabels: { app: 'true', 'node-role.kubernetes.io/app': 'true' },
+            nodeLabels: { app: 'true', 'node.kubernetes.io/role': 'app' },
             nat: natClient,
           }),
         }),

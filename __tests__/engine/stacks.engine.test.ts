@@ -1,0 +1,112 @@
+/**
+ * Engine tier: every synthesized stack of every environment passes `validate` with the
+ * real engine and the real providers from the local mirror, and every server's user data
+ * passes `cloud-init schema` and `shellcheck`.
+ */
+import { execFile } from 'child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { promisify } from 'util';
+import { findToolchain, REPO_ROOT } from './support/toolchain';
+import { missingUserDataTools, validateUserData, INSTALL_HINT } from './support/validate-user-data';
+
+const run = promisify(execFile);
+jest.setTimeout(300_000);
+
+const toolchain = findToolchain();
+const outdir = mkdtempSync(join(tmpdir(), 'synth-engine-'));
+let stacks: string[] = [];
+
+beforeAll(async () => {
+  await run(process.execPath, [join(REPO_ROOT, 'scripts', 'synth.mjs'), '--outdir', outdir, '--no-gitops'], {
+    cwd: REPO_ROOT,
+  });
+  stacks = Object.keys(JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')).stacks).sort();
+});
+
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+function stackJson(name: string): { resource: Record<string, Record<string, Record<string, unknown>>> } {
+  return JSON.parse(readFileSync(join(outdir, 'stacks', name, 'cdk.tf.json'), 'utf8'));
+}
+
+test('synth produces a persistent and a cluster stack per environment', () => {
+  expect(stacks).toEqual(['dev', 'dev-persistent', 'prod', 'prod-persistent']);
+});
+
+(toolchain ? describe : describe.skip)('engine validate', () => {
+  test('every stack passes init and validate with the real engine and providers', async () => {
+    const results = await Promise.all(
+      stacks.map(async (name) => {
+        const cwd = join(outdir, 'stacks', name);
+        await run(toolchain!.engine, ['init', '-backend=false', '-input=false', '-no-color'], {
+          cwd,
+          env: toolchain!.env,
+        });
+        const { stdout } = await run(toolchain!.engine, ['validate', '-json', '-no-color'], {
+          cwd,
+          env: toolchain!.env,
+        }).catch((error: { stdout: string }) => ({ stdout: error.stdout }));
+        const report = JSON.parse(stdout) as { valid: boolean; error_count: number; diagnostics: unknown[] };
+        return { name, valid: report.valid, errors: report.error_count, diagnostics: report.diagnostics };
+      }),
+    );
+    for (const result of results) {
+      expect({ name: result.name, valid: result.valid, errors: result.errors }).toEqual({
+        name: result.name,
+        valid: true,
+        errors: 0,
+      });
+    }
+  });
+
+  test('validate catches a broken stack (the check can fail)', async () => {
+    const cwd = join(outdir, 'stacks', 'dev');
+    const broken = JSON.parse(readFileSync(join(cwd, 'cdk.tf.json'), 'utf8'));
+    const servers = broken.resource.hcloud_server;
+    delete servers[Object.keys(servers)[0]].server_type;
+    const brokenDir = mkdtempSync(join(tmpdir(), 'broken-stack-'));
+    require('fs').writeFileSync(join(brokenDir, 'cdk.tf.json'), JSON.stringify(broken));
+    delete broken.terraform.backend;
+    require('fs').writeFileSync(join(brokenDir, 'cdk.tf.json'), JSON.stringify(broken));
+    await run(toolchain!.engine, ['init', '-backend=false', '-input=false', '-no-color'], {
+      cwd: brokenDir,
+      env: toolchain!.env,
+    });
+    const outcome = await run(toolchain!.engine, ['validate', '-json', '-no-color'], {
+      cwd: brokenDir,
+      env: toolchain!.env,
+    }).then(
+      (r) => r.stdout,
+      (error: { stdout: string }) => error.stdout,
+    );
+    rmSync(brokenDir, { recursive: true, force: true });
+    const report = JSON.parse(outcome);
+    expect(report.valid).toBe(false);
+    expect(JSON.stringify(report.diagnostics)).toMatch(/server_type/);
+  });
+});
+
+const userDataTools = missingUserDataTools();
+if (userDataTools.length > 0) {
+  if (process.env.CI === 'true') {
+    throw new Error(`${userDataTools.join(', ')} missing: ${INSTALL_HINT}. CI=true, so this cannot be skipped.`);
+  }
+  console.warn(`\n!!!!! SKIPPING USER DATA VALIDATION: ${userDataTools.join(', ')} missing; ${INSTALL_HINT}\n`);
+}
+
+(userDataTools.length === 0 ? describe : describe.skip)('user data of every synthesized server', () => {
+  test('passes cloud-init schema and shellcheck', async () => {
+    const checked: string[] = [];
+    for (const name of stacks.filter((s) => !s.endsWith('-persistent'))) {
+      const servers = stackJson(name).resource.hcloud_server;
+      for (const [id, server] of Object.entries(servers)) {
+        await validateUserData(String(server.user_data));
+        checked.push(`${name}/${id}`);
+      }
+    }
+    // dev: cp-0, kafka-0; prod: cp-0, kafka-0..2, app-0..1
+    expect(checked).toHaveLength(2 + 6);
+  });
+});
