@@ -1,4 +1,8 @@
-/** Test tiers: unit (in memory, fast) and engine (real OpenTofu/Terraform, cloud-init, shellcheck, CRD schemas). */
+/**
+ * Test tiers: unit (in memory, fast), engine (real OpenTofu/Terraform, cloud-init,
+ * shellcheck, CRD schemas) and lifecycle (real engine + hcloud provider against a
+ * stateful fake of the Hetzner Cloud API on 127.0.0.1).
+ */
 const tsJest = ['ts-jest', { isolatedModules: true, diagnostics: false }];
 module.exports = {
   projects: [
@@ -15,6 +19,13 @@ module.exports = {
       transform: { '^.+\\.ts$': tsJest },
       testMatch: ['<rootDir>/__tests__/engine/**/*.test.ts'],
       slowTestThreshold: 120,
+    },
+    {
+      displayName: 'lifecycle',
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': tsJest },
+      testMatch: ['<rootDir>/__tests__/lifecycle/**/*.test.ts'],
+      slowTestThreshold: 600,
     },
   ],
 };
