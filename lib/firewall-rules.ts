@@ -19,7 +19,12 @@ const ANYWHERE = ['0.0.0.0/0', '::/0'];
 export function controlPlaneRules(env: ResolvedEnvironment): InboundRule[] {
   return [
     { description: 'SSH from admin CIDRs', protocol: 'tcp', port: '22', sourceIps: env.sshAllowedCidrs },
-    { description: 'K3s API from admin CIDRs', protocol: 'tcp', port: '6443', sourceIps: env.apiAllowedCidrs },
+    {
+      description: 'K3s API from admin CIDRs',
+      protocol: 'tcp',
+      port: '6443',
+      sourceIps: env.apiAllowedCidrs,
+    },
     { description: 'HTTP ingress', protocol: 'tcp', port: '80', sourceIps: ANYWHERE },
     { description: 'HTTPS ingress (ArgoCD)', protocol: 'tcp', port: '443', sourceIps: ANYWHERE },
     { description: 'ICMP', protocol: 'icmp', sourceIps: ANYWHERE },

@@ -55,7 +55,9 @@ export class ClusterStack extends TerraformStack {
       resourceLabels(env.name, env.clusterName, role, extra);
 
     // --- persistent addresses, found by name -------------------------------------------
-    const controlPlaneIp = new DataHcloudPrimaryIp(this, 'control-plane-ipv4', { name: env.controlPlaneIpName });
+    const controlPlaneIp = new DataHcloudPrimaryIp(this, 'control-plane-ipv4', {
+      name: env.controlPlaneIpName,
+    });
     const kafkaIp = new DataHcloudPrimaryIp(this, 'kafka-ipv4', { name: env.kafkaIpName });
 
     // --- network, firewalls, key, placement ---------------------------------------------
@@ -91,7 +93,8 @@ export class ClusterStack extends TerraformStack {
       validation: [
         {
           condition: '${can(regex("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp[0-9]+) ", var.ssh_public_key))}',
-          errorMessage: 'ssh_public_key must be an OpenSSH public key line, e.g. the content of ~/.ssh/id_ed25519.pub.',
+          errorMessage:
+            'ssh_public_key must be an OpenSSH public key line, e.g. the content of ~/.ssh/id_ed25519.pub.',
         },
       ],
     });
@@ -124,7 +127,10 @@ export class ClusterStack extends TerraformStack {
       networkId: this.network.networkId,
       sshKeyIds: [sshKey.id],
     };
-    const privateDeps = [this.network.subnet, ...(this.network.egressRoute ? [this.network.egressRoute] : [])];
+    const privateDeps = [
+      this.network.subnet,
+      ...(this.network.egressRoute ? [this.network.egressRoute] : []),
+    ];
 
     // --- control plane ------------------------------------------------------------------
     const appsOnControlPlane = env.appNodes.length === 0;
@@ -212,7 +218,10 @@ export class ClusterStack extends TerraformStack {
     new TerraformOutput(this, 'kafka_public_ipv4', { value: kafkaIp.ipAddress });
     new TerraformOutput(this, 'private_ips', {
       value: Object.fromEntries(
-        [...this.controlPlanes, ...this.kafkaNodes, ...this.appNodes].map((n) => [n.server.name, n.privateIp]),
+        [...this.controlPlanes, ...this.kafkaNodes, ...this.appNodes].map((n) => [
+          n.server.name,
+          n.privateIp,
+        ]),
       ),
     });
     new TerraformOutput(this, 'dns_records', {
@@ -224,7 +233,8 @@ export class ClusterStack extends TerraformStack {
     });
     new TerraformOutput(this, 'ssh_command', {
       value: Fn.format('ssh root@%s', [controlPlaneIp.ipAddress]),
-      description: 'SSH to the control plane; other nodes: add -J root@<control plane> and use their private IP.',
+      description:
+        'SSH to the control plane; other nodes: add -J root@<control plane> and use their private IP.',
     });
     new TerraformOutput(this, 'kafka_external_bootstrap', {
       value: Fn.format('%s:%d', [kafkaAddress, env.kafkaExternalPorts[0]]),
