@@ -91,9 +91,13 @@ test('synth produces a persistent and a cluster stack per environment', () => {
 const userDataTools = missingUserDataTools();
 if (userDataTools.length > 0) {
   if (process.env.CI === 'true') {
-    throw new Error(`${userDataTools.join(', ')} missing: ${INSTALL_HINT}. CI=true, so this cannot be skipped.`);
+    throw new Error(
+      `${userDataTools.join(', ')} missing: ${INSTALL_HINT}. CI=true, so this cannot be skipped.`,
+    );
   }
-  console.warn(`\n!!!!! SKIPPING USER DATA VALIDATION: ${userDataTools.join(', ')} missing; ${INSTALL_HINT}\n`);
+  console.warn(
+    `\n!!!!! SKIPPING USER DATA VALIDATION: ${userDataTools.join(', ')} missing; ${INSTALL_HINT}\n`,
+  );
 }
 
 (userDataTools.length === 0 ? describe : describe.skip)('user data of every synthesized server', () => {
