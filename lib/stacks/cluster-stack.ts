@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { Fn, TerraformOutput, TerraformStack, TerraformVariable, Token } from 'cdktf';
+import { Aspects, Fn, TerraformOutput, TerraformStack, TerraformVariable, Token } from 'cdktf';
 import { Password } from '@cdktf/provider-random/lib/password';
 import { DataHcloudPrimaryIp } from '../../.gen/providers/hcloud/data-hcloud-primary-ip';
 import { PlacementGroup } from '../../.gen/providers/hcloud/placement-group';
@@ -13,6 +13,9 @@ import { ClusterNetwork } from '../cluster-network';
 import { NodeFirewall } from '../node-firewall';
 import { controlPlaneRules, kafkaExternalRules, privateNodeRules } from '../firewall-rules';
 import { ClusterNode } from '../cluster-node';
+import { Ipv6Off } from '../aspects/ipv6-off';
+import { NoWorldAdminPorts } from '../aspects/no-world-admin-ports';
+import { ServersHaveFirewall } from '../aspects/servers-have-firewall';
 
 /** Props of {@link ClusterStack}. */
 export interface ClusterStackProps {
@@ -211,6 +214,11 @@ export class ClusterStack extends TerraformStack {
           }),
         }),
     );
+
+    // --- policy checks over the whole stack, run at synth -----------------------------
+    Aspects.of(this).add(new ServersHaveFirewall());
+    Aspects.of(this).add(new Ipv6Off());
+    Aspects.of(this).add(new NoWorldAdminPorts(env.allowWorldOpenAdminPorts));
 
     // --- outputs ------------------------------------------------------------------------
     const kafkaAddress = env.kafkaDnsName ?? kafkaIp.ipAddress;

@@ -1,0 +1,60 @@
+import { Aspects, Testing, TerraformStack } from 'cdktf';
+import { Firewall } from '../../../.gen/providers/hcloud/firewall';
+import { HcloudProvider } from '../../../.gen/providers/hcloud/provider';
+import { Server } from '../../../.gen/providers/hcloud/server';
+import { Ipv6Off } from '../../../lib/aspects/ipv6-off';
+import { NoWorldAdminPorts } from '../../../lib/aspects/no-world-admin-ports';
+import { ServersHaveFirewall } from '../../../lib/aspects/servers-have-firewall';
+
+function stackWith(build: (stack: TerraformStack) => void, aspect: object): () => string {
+  const stack = new TerraformStack(Testing.app(), 'policy');
+  new HcloudProvider(stack, 'hcloud', {});
+  build(stack);
+  Aspects.of(stack).add(aspect as never);
+  return () => Testing.synth(stack, true);
+}
+
+const server = (stack: TerraformStack, extra: Record<string, unknown>) =>
+  new Server(stack, 'node', { name: 'node-1', serverType: 'cx23', image: 'ubuntu-24.04', ...extra });
+
+describe('ServersHaveFirewall', () => {
+  test('passes a server with a firewall', () => {
+    expect(stackWith((s) => server(s, { firewallIds: [1] }), new ServersHaveFirewall())).not.toThrow();
+  });
+  test('rejects a server without one, naming it', () => {
+    expect(stackWith((s) => server(s, {}), new ServersHaveFirewall())).toThrow(
+      /server 'node-1' has no firewall/,
+    );
+  });
+});
+
+describe('Ipv6Off', () => {
+  test('passes a server with IPv6 off', () => {
+    const publicNet = [{ ipv4Enabled: false, ipv6Enabled: false }];
+    expect(stackWith((s) => server(s, { publicNet }), new Ipv6Off())).not.toThrow();
+  });
+  test('rejects a server that leaves IPv6 to the default', () => {
+    expect(stackWith((s) => server(s, {}), new Ipv6Off())).toThrow(
+      /server 'node-1' must set public_net \{ ipv6_enabled = false \}/,
+    );
+  });
+});
+
+describe('NoWorldAdminPorts', () => {
+  const firewall = (sourceIps: string[]) => (s: TerraformStack) =>
+    new Firewall(s, 'fw', {
+      name: 'fw-1',
+      rule: [{ direction: 'in', protocol: 'tcp', port: '22', sourceIps }],
+    });
+  test('passes SSH from a restricted CIDR', () => {
+    expect(stackWith(firewall(['203.0.113.0/24']), new NoWorldAdminPorts())).not.toThrow();
+  });
+  test('rejects SSH from the whole internet', () => {
+    expect(stackWith(firewall(['0.0.0.0/0']), new NoWorldAdminPorts())).toThrow(
+      /firewall 'fw-1' opens port 22 to the whole internet; restrict source_ips or set allowWorldOpenAdminPorts: true/,
+    );
+  });
+  test('accepts it after the explicit opt-in', () => {
+    expect(stackWith(firewall(['::/0']), new NoWorldAdminPorts(true))).not.toThrow();
+  });
+});
