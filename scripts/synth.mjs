@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const outIndex = args.indexOf('--outdir');
-const outdir = resolve(root, outIndex >= 0 ? args[outIndex + 1] : 'cdktf.out');
+const outdir = resolve(root, outIndex >= 0 ? args[outIndex + 1] : (process.env.CDKTF_OUTDIR ?? 'cdktf.out'));
 const gitops = !args.includes('--no-gitops');
 const buildDir = join(root, '.build');
 mkdirSync(buildDir, { recursive: true });

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs the Terraform engine on one synthesized stack, offline-capable.
+#
+#   npm run tf -- <stack> <engine command> [args...]
+#   npm run tf -- dev-persistent apply    # once: the two Primary IPs
+#   npm run tf -- dev apply               # every morning: the cluster
+#   npm run tf -- dev destroy             # every evening
+#   npm run tf -- dev output              # IPs, DNS records, SSH command
+#
+# Synthesizes the stacks first, then runs `<engine> init` (once) and the command inside
+# cdktf.out/stacks/<stack>. Uses the engine and provider mirror from `npm run toolchain`
+# when present; set USE_PUBLIC_REGISTRY=1 to use your own tofu/terraform and the public
+# registry instead. Working in the stack folder also sidesteps cdktf-cli re-locking
+# providers against the registry.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+if (($# < 2)); then
+  sed -n '3,9p' "$0" >&2
+  exit 2
+fi
+stack="$1"
+shift
+
+if [[ "${USE_PUBLIC_REGISTRY:-0}" != "1" && -f .toolchain/engine && -f .toolchain/terraformrc ]]; then
+  engine="$(cat .toolchain/engine)"
+  export TF_CLI_CONFIG_FILE="$root/.toolchain/terraformrc"
+elif command -v tofu >/dev/null 2>&1; then
+  engine=tofu
+elif command -v terraform >/dev/null 2>&1; then
+  engine=terraform
+else
+  echo "[tf] no engine: run 'npm run toolchain' (offline build) or install tofu/terraform" >&2
+  exit 1
+fi
+export CHECKPOINT_DISABLE=1
+
+node scripts/synth.mjs --no-gitops >/dev/null
+dir="cdktf.out/stacks/$stack"
+if [[ ! -f "$dir/cdk.tf.json" ]]; then
+  echo "[tf] no stack '$stack'; stacks: $(ls cdktf.out/stacks | tr '\n' ' ')" >&2
+  exit 2
+fi
+mkdir -p state
+cd "$dir"
+"$engine" init -input=false >/dev/null
+exec "$engine" "$@"
