@@ -2,6 +2,7 @@ import { App, Chart, ChartProps, Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import type { ResolvedEnvironment } from '../lib/environment';
+import type { ManifestFile } from '../templates/cloud-init';
 import { HelmChart } from '../imports/k3s-helmchart';
 import { ArgoApplication } from './argocd-application';
 import { gitopsPath, HELM_CHARTS, NAMESPACES } from './constants';
@@ -99,14 +100,6 @@ export class BootstrapChart extends Chart {
       path: gitopsPath(env.name, GITOPS_FOLDERS.apps),
     });
   }
-}
-
-/** A rendered manifest file. */
-export interface ManifestFile {
-  /** File name, stable across renders. */
-  readonly fileName: string;
-  /** YAML text. */
-  readonly content: string;
 }
 
 /** File names in k3s's auto-deploy folder (`/var/lib/rancher/k3s/server/manifests/`). */

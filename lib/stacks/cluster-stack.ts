@@ -16,6 +16,7 @@ import { ClusterNode } from '../cluster-node';
 import { Ipv6Off } from '../aspects/ipv6-off';
 import { NoWorldAdminPorts } from '../aspects/no-world-admin-ports';
 import { ServersHaveFirewall } from '../aspects/servers-have-firewall';
+import { KAFKA_NODE_TAINT, NODE_LABELS } from '../../charts/constants';
 
 /** Props of {@link ClusterStack}. */
 export interface ClusterStackProps {
@@ -31,8 +32,9 @@ export interface ClusterStackProps {
   readonly bootstrapManifests?: readonly ManifestFile[];
 }
 
-/** Taint that keeps everything but Kafka off the kafka nodes. */
-export const KAFKA_TAINT = 'dedicated=kafka:NoSchedule';
+/** Taint that keeps everything but Kafka off the kafka nodes (the Kafka chart tolerates it). */
+export const KAFKA_TAINT = `${KAFKA_NODE_TAINT.key}=${KAFKA_NODE_TAINT.value}:${KAFKA_NODE_TAINT.effect}`;
+const label = (l: { key: string; value: string }) => ({ [l.key]: l.value });
 
 /**
  * Everything an environment creates each morning and destroys each evening: network,
@@ -139,7 +141,7 @@ export class ClusterStack extends TerraformStack {
     const appsOnControlPlane = env.appNodes.length === 0;
     this.controlPlanes = env.controlPlanes.map((planned, i) => {
       const first = i === 0;
-      const nodeLabels: Record<string, string> = appsOnControlPlane ? { app: 'true' } : {};
+      const nodeLabels: Record<string, string> = appsOnControlPlane ? label(NODE_LABELS.app) : {};
       return new ClusterNode(this, planned.name.slice(env.prefix.length + 1), {
         ...common,
         ...serverIdentity(planned),
@@ -185,7 +187,7 @@ export class ClusterStack extends TerraformStack {
           networkCidr: env.networkCidr,
           token: agentToken.result,
           serverUrl,
-          nodeLabels: { kafka: 'true', 'node.kubernetes.io/role': 'kafka' },
+          nodeLabels: { ...label(NODE_LABELS.kafka), 'node.kubernetes.io/role': 'kafka' },
           nodeTaints: [KAFKA_TAINT],
           nat: first ? { kind: 'none' } : natClient,
         }),
@@ -209,7 +211,7 @@ export class ClusterStack extends TerraformStack {
             networkCidr: env.networkCidr,
             token: agentToken.result,
             serverUrl,
-            nodeLabels: { app: 'true', 'node.kubernetes.io/role': 'app' },
+            nodeLabels: { ...label(NODE_LABELS.app), 'node.kubernetes.io/role': 'app' },
             nat: natClient,
           }),
         }),
