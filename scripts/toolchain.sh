@@ -126,10 +126,10 @@ mirror_provider hashicorp/null "$NULL_VERSION" "$NULL_MODULE" "$NULL_REF"
 mirror_provider hashicorp/random "$RANDOM_VERSION" "$RANDOM_MODULE" "$RANDOM_REF"
 
 # --- CLI config ----------------------------------------------------------------------
-mkdir -p "$dir/plugin-cache"
+# No plugin_cache_dir: the engines' cache is not safe for concurrent inits (tests run
+# several), and installing from a local mirror is already fast.
 cat >"$dir/terraformrc" <<CFG
 # Written by scripts/toolchain.sh. Providers come only from the local mirror.
-plugin_cache_dir = "$dir/plugin-cache"
 disable_checkpoint = true
 provider_installation {
   filesystem_mirror {

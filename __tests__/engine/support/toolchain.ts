@@ -22,11 +22,14 @@ export function findToolchain(): Toolchain | undefined {
   const cliConfig = join(dir, 'terraformrc');
   const engine = existsSync(enginePath) ? readFileSync(enginePath, 'utf8').trim() : '';
   if (engine && existsSync(engine) && existsSync(cliConfig)) {
+    // A plugin cache is not safe for the concurrent inits the tests run.
+    const inherited = { ...process.env };
+    delete inherited.TF_PLUGIN_CACHE_DIR;
     return {
       engine,
       cliConfig,
       env: {
-        ...process.env,
+        ...inherited,
         TF_CLI_CONFIG_FILE: cliConfig,
         CHECKPOINT_DISABLE: '1',
         TF_IN_AUTOMATION: '1',
