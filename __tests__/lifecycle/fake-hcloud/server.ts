@@ -142,6 +142,13 @@ export class FakeHcloud {
     return this.calls.filter((c) => c.unhandled);
   }
 
+  /** The route template a request would be served by (`GET /servers/{id}`), or undefined. */
+  routeOf(method: string, path: string): string | undefined {
+    const p = path.replace(/^\/v1/, '').replace(/\?.*$/, '').replace(/\/$/, '');
+    const r = this.routes.find((x) => x.method === method && x.pattern.test(p));
+    return r ? `${r.method} ${r.template}` : undefined;
+  }
+
   /** The route templates the fake serves, sorted. */
   servedRoutes(): string[] {
     return this.routes.map((r) => `${r.method} ${r.template}`).sort();

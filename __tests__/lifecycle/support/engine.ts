@@ -146,10 +146,10 @@ export class Workspace {
   }
 
   /** `apply -auto-approve`; throws with the engine's output when it fails. */
-  async apply(stack: string): Promise<RunResult> {
+  async apply(stack: string, extraEnv?: Record<string, string>): Promise<RunResult> {
     return this.expectOk(
       stack,
-      await this.run(stack, ['apply', '-auto-approve', '-input=false', '-no-color']),
+      await this.run(stack, ['apply', '-auto-approve', '-input=false', '-no-color'], { extraEnv }),
     );
   }
 

@@ -1,0 +1,136 @@
+/**
+ * destroy-vms: deletes the servers of one cluster and environment by label, without Terraform
+ * state (the fast evening clean-up, and the way out when state is lost). Only servers labelled
+ * `environment=<env>,cluster=<cluster>,managed-by=cdktf-hetzner-trading` are touched; their
+ * labels are checked again client-side before each delete. Primary IPs stay (they are not
+ * auto-deleted); networks, firewalls and keys are left to `destroy cluster`.
+ *
+ *   HCLOUD_TOKEN=... npx ts-node --transpile-only scripts/ops/destroy-vms.ts --env dev [--cluster trading] [--dry-run]
+ *
+ * HCLOUD_ENDPOINT defaults to https://api.hetzner.cloud/v1.
+ */
+
+/** The label every resource of this project carries. */
+export const MANAGED_BY = 'cdktf-hetzner-trading';
+
+/** Options of `destroyVms`. */
+export interface DestroyVmsOptions {
+  readonly endpoint: string;
+  readonly token: string;
+  readonly environment: string;
+  /** @default 'trading' */
+  readonly cluster?: string;
+  /** List what would be deleted, delete nothing. @default false */
+  readonly dryRun?: boolean;
+  /** Where progress lines go. @default console.log */
+  readonly log?: (line: string) => void;
+  /** Wait for each delete action to finish. @default true */
+  readonly wait?: boolean;
+}
+
+/** A server that was (or would be) deleted. */
+export interface DeletedServer {
+  readonly id: number;
+  readonly name: string;
+  readonly labels: Record<string, string>;
+}
+
+const LABEL_VALUE = /^[a-z0-9A-Z]([\w.-]{0,61}[a-z0-9A-Z])?$/;
+const MAX_ATTEMPTS = 6;
+
+async function call(opts: DestroyVmsOptions, method: string, path: string): Promise<any> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(`${opts.endpoint.replace(/\/$/, '')}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${opts.token}` },
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    const body = text ? JSON.parse(text) : {};
+    if (res.ok) return body;
+    const code = body?.error?.code ?? '';
+    const transient = res.status === 429 || res.status === 503 || code === 'conflict' || code === 'locked';
+    if (transient && attempt < MAX_ATTEMPTS) {
+      await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5000)));
+      continue;
+    }
+    throw new Error(`${method} ${path}: HTTP ${res.status} ${code}: ${body?.error?.message ?? text}`);
+  }
+}
+
+/** Deletes (or with `dryRun` lists) the servers of one cluster and environment; returns them. */
+export async function destroyVms(opts: DestroyVmsOptions): Promise<DeletedServer[]> {
+  const cluster = opts.cluster ?? 'trading';
+  const log = opts.log ?? console.log;
+  for (const [name, value] of [
+    ['environment', opts.environment],
+    ['cluster', cluster],
+  ]) {
+    if (!LABEL_VALUE.test(value)) throw new Error(`${name} must be a plain label value, got '${value}'`);
+  }
+  const wanted = { environment: opts.environment, cluster, 'managed-by': MANAGED_BY };
+  const selector = Object.entries(wanted)
+    .map(([k, v]) => `${k}==${v}`)
+    .join(',');
+  const servers: DeletedServer[] = [];
+  for (let page = 1; page <= 1000; page++) {
+    const body = await call(
+      opts,
+      'GET',
+      `/servers?label_selector=${encodeURIComponent(selector)}&page=${page}&per_page=50`,
+    );
+    servers.push(...(body.servers as DeletedServer[]));
+    if (!body.meta?.pagination?.next_page) break;
+  }
+  // Defence in depth: never trust the selector alone.
+  const matching = servers.filter((s) => Object.entries(wanted).every(([k, v]) => s.labels?.[k] === v));
+  if (matching.length === 0) log(`destroy-vms: no servers labelled ${selector}`);
+  const actions: number[] = [];
+  for (const s of matching) {
+    log(
+      `destroy-vms: ${opts.dryRun ? 'would delete' : 'deleting'} server ${s.name} (id ${s.id}, role ${s.labels.role ?? '-'})`,
+    );
+    if (opts.dryRun) continue;
+    const res = await call(opts, 'DELETE', `/servers/${s.id}`);
+    if (res.action?.id) actions.push(res.action.id);
+  }
+  if (opts.wait !== false && actions.length) {
+    for (let i = 0; i < 600; i++) {
+      const ids = actions.map((id) => `id=${id}`).join('&');
+      const body = await call(opts, 'GET', `/actions?${ids}&per_page=50`);
+      const failed = (body.actions as any[]).filter((a) => a.status === 'error');
+      if (failed.length)
+        throw new Error(`destroy-vms: delete failed: ${JSON.stringify(failed.map((a) => a.error))}`);
+      if ((body.actions as any[]).every((a) => a.status === 'success')) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  log(`destroy-vms: ${opts.dryRun ? 'would delete' : 'deleted'} ${matching.length} server(s)`);
+  return matching.map((s) => ({ id: s.id, name: s.name, labels: s.labels }));
+}
+
+function flag(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const environment = flag(argv, 'env');
+  const token = process.env.HCLOUD_TOKEN ?? '';
+  if (!environment) throw new Error('usage: destroy-vms --env <environment> [--cluster trading] [--dry-run]');
+  if (!token) throw new Error('HCLOUD_TOKEN is not set');
+  await destroyVms({
+    endpoint: process.env.HCLOUD_ENDPOINT || 'https://api.hetzner.cloud/v1',
+    token,
+    environment,
+    cluster: flag(argv, 'cluster') ?? 'trading',
+    dryRun: argv.includes('--dry-run'),
+  });
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((e: Error) => {
+    console.error(e.message);
+    process.exit(1);
+  });
+}
