@@ -38,7 +38,16 @@ export interface DeletedServer {
 const LABEL_VALUE = /^[a-z0-9A-Z]([\w.-]{0,61}[a-z0-9A-Z])?$/;
 const MAX_ATTEMPTS = 6;
 
-async function call(opts: DestroyVmsOptions, method: string, path: string): Promise<any> {
+/** The parts of API answers this tool reads. */
+interface ApiBody {
+  servers?: DeletedServer[];
+  action?: { id: number };
+  actions?: { id: number; status: string; error: unknown }[];
+  meta?: { pagination?: { next_page: number | null } };
+  error?: { code?: string; message?: string };
+}
+
+async function call(opts: DestroyVmsOptions, method: string, path: string): Promise<ApiBody> {
   for (let attempt = 1; ; attempt++) {
     const res = await fetch(`${opts.endpoint.replace(/\/$/, '')}${path}`, {
       method,
@@ -46,7 +55,7 @@ async function call(opts: DestroyVmsOptions, method: string, path: string): Prom
       signal: AbortSignal.timeout(30_000),
     });
     const text = await res.text();
-    const body = text ? JSON.parse(text) : {};
+    const body = (text ? JSON.parse(text) : {}) as ApiBody;
     if (res.ok) return body;
     const code = body?.error?.code ?? '';
     const transient = res.status === 429 || res.status === 503 || code === 'conflict' || code === 'locked';
@@ -79,7 +88,7 @@ export async function destroyVms(opts: DestroyVmsOptions): Promise<DeletedServer
       'GET',
       `/servers?label_selector=${encodeURIComponent(selector)}&page=${page}&per_page=50`,
     );
-    servers.push(...(body.servers as DeletedServer[]));
+    servers.push(...(body.servers ?? []));
     if (!body.meta?.pagination?.next_page) break;
   }
   // Defence in depth: never trust the selector alone.
@@ -98,10 +107,11 @@ export async function destroyVms(opts: DestroyVmsOptions): Promise<DeletedServer
     for (let i = 0; i < 600; i++) {
       const ids = actions.map((id) => `id=${id}`).join('&');
       const body = await call(opts, 'GET', `/actions?${ids}&per_page=50`);
-      const failed = (body.actions as any[]).filter((a) => a.status === 'error');
+      const states = body.actions ?? [];
+      const failed = states.filter((a) => a.status === 'error');
       if (failed.length)
         throw new Error(`destroy-vms: delete failed: ${JSON.stringify(failed.map((a) => a.error))}`);
-      if ((body.actions as any[]).every((a) => a.status === 'success')) break;
+      if (states.every((a) => a.status === 'success')) break;
       await new Promise((r) => setTimeout(r, 500));
     }
   }
