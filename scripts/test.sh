@@ -12,5 +12,14 @@ step "lint (eslint)"
 npx eslint .
 step "format (prettier --check)"
 npx prettier --check . --log-level warn
-step "tests (jest: unit, engine)"
-npx jest --ci "$@"
+step "tests (jest: unit, engine, lifecycle)"
+results="$(mktemp)"
+trap 'rm -f "$results"' EXIT
+status=0
+npx jest --ci --json --outputFile="$results" "$@" || status=$?
+# One plain summary line for whoever reads the end of the log.
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`\njest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+' "$results" || true
+exit "$status"
