@@ -201,3 +201,27 @@ export function killGroup(pid: number, signal: NodeJS.Signals): void {
     // already exited
   }
 }
+
+/** Runs any command asynchronously (so the in-process fake keeps serving), with a time limit. */
+export async function runCommand(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutSeconds = 300,
+): Promise<RunResult> {
+  const started = performance.now();
+  const child = spawn(command, args, {
+    cwd: REPO_ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.pid && killGroup(child.pid, 'SIGKILL'), timeoutSeconds * 1000);
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  clearTimeout(timer);
+  return { code, stdout, stderr, seconds: (performance.now() - started) / 1000 };
+}

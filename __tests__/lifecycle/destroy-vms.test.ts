@@ -1,0 +1,117 @@
+/**
+ * destroy-vms without state: deletes exactly the servers of the chosen cluster and environment.
+ * Servers of the other environment, of another cluster, unmanaged look-alikes and unlabelled
+ * ones, seeded beforehand, are all still there; the persistent IPs stay and the next deploy
+ * converges with the same addresses.
+ */
+import { join } from 'path';
+import { destroyVms } from '../../scripts/ops/destroy-vms';
+import { FakeHcloud } from './fake-hcloud';
+import { api } from './support/api';
+import { persistentAddresses, servers } from './support/cloud';
+import { REPO_ROOT } from '../engine/support/toolchain';
+import { Workspace, lifecycleToolchain, runCommand } from './support/engine';
+
+const toolchain = lifecycleToolchain();
+const describeLifecycle = toolchain ? describe : describe.skip;
+const MANAGED = 'cdktf-hetzner-trading';
+
+jest.setTimeout(300_000);
+
+describeLifecycle('destroy-vms: label clean-up without state', () => {
+  let fake: FakeHcloud;
+  let ws: Workspace;
+  const foreign = {
+    'trading-prod-cp-0': {
+      environment: 'prod',
+      cluster: 'trading',
+      role: 'control-plane',
+      'managed-by': MANAGED,
+    },
+    'research-dev-cp-0': {
+      environment: 'dev',
+      cluster: 'research',
+      role: 'control-plane',
+      'managed-by': MANAGED,
+    },
+    'dev-hand-made': { environment: 'dev', cluster: 'trading' },
+    unlabelled: {},
+  };
+
+  beforeAll(async () => {
+    fake = await FakeHcloud.start();
+    ws = new Workspace(toolchain!, { apiEnv: fake.env });
+    for (const [name, labels] of Object.entries(foreign)) {
+      const r = await api(fake, 'POST', '/servers', {
+        name,
+        server_type: 'cx23',
+        image: 'ubuntu-24.04',
+        location: 'nbg1',
+        labels,
+      });
+      expect(r.status).toBe(201);
+    }
+    await ws.apply('dev-persistent');
+    await ws.apply('dev');
+  });
+
+  afterAll(async () => {
+    await fake?.stop();
+    ws?.dispose();
+  });
+
+  test('--dry-run lists the cluster servers and deletes nothing (CLI)', async () => {
+    const r = await runCommand(
+      process.execPath,
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        join('scripts', 'ops', 'destroy-vms.ts'),
+        '--env',
+        'dev',
+        '--dry-run',
+      ],
+      { ...process.env, ...fake.env, TS_NODE_PROJECT: join(REPO_ROOT, 'tsconfig.json') },
+      120,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('would delete server trading-dev-cp-0');
+    expect(r.stdout).toContain('would delete server trading-dev-kafka-0');
+    expect(r.stdout).toContain('would delete 2 server(s)');
+    expect(servers(fake).size).toBe(6);
+  });
+
+  test('deletes exactly the servers of environment dev, cluster trading; everything foreign stays', async () => {
+    const addresses = persistentAddresses(fake, 'dev');
+    const lines: string[] = [];
+    const deleted = await destroyVms({
+      endpoint: fake.endpoint,
+      token: fake.token,
+      environment: 'dev',
+      log: (l) => lines.push(l),
+    });
+    expect(deleted.map((s) => s.name).sort()).toEqual(['trading-dev-cp-0', 'trading-dev-kafka-0']);
+    expect(lines.join('\n')).toMatch(/deleting server trading-dev-cp-0/);
+    expect([...servers(fake).keys()].sort()).toEqual(Object.keys(foreign).sort());
+    // The rest of the cluster and the IPs are untouched; the IPs are merely unassigned.
+    expect([...fake.store.networks.values()].map((n) => n.name)).toEqual(['trading-dev']);
+    expect(fake.store.firewalls.size).toBe(3);
+    expect(persistentAddresses(fake, 'dev')).toEqual(addresses);
+    expect(
+      [...fake.store.primaryIps.values()]
+        .filter((p) => p.name.startsWith('trading-dev'))
+        .map((p) => p.assigneeId),
+    ).toEqual([null, null]);
+  });
+
+  test('the next deploy converges: the servers come back with the same addresses', async () => {
+    const addresses = persistentAddresses(fake, 'dev');
+    expect((await ws.plan('dev')).outcome).toBe('changes');
+    await ws.apply('dev');
+    const vms = servers(fake);
+    expect(vms.get('trading-dev-cp-0')!.publicIpv4).toBe(addresses['trading-dev-control-plane-ipv4']);
+    expect(vms.get('trading-dev-kafka-0')!.publicIpv4).toBe(addresses['trading-dev-kafka-ipv4']);
+    expect((await ws.plan('dev')).outcome).toBe('no-changes');
+  });
+});
