@@ -17,6 +17,11 @@ export interface ClusterNodeProps {
    * @default - no public IPv4: the node reaches the internet through the NAT route
    */
   readonly primaryIpId?: number;
+  /**
+   * Firewalls of the public interface. Must be empty for a node without a public IPv4:
+   * the API refuses firewalls on private-only servers (`private_net_only_server`), and
+   * Hetzner firewalls do not filter private-network traffic anyway.
+   */
   readonly firewallIds: readonly number[];
   readonly sshKeyIds: readonly string[];
   /** @default - no placement group */
@@ -29,8 +34,9 @@ export interface ClusterNodeProps {
 }
 
 /**
- * One server of the cluster: private IP from the design, IPv6 off, a public IPv4 only
- * when it carries a persistent Primary IP, its role's labels, firewall and user data.
+ * One server of the cluster: private IP from the design, IPv6 off, a public IPv4 (and a
+ * firewall on it) only when it carries a persistent Primary IP, its role's labels and
+ * user data.
  */
 export class ClusterNode extends Construct {
   readonly server: Server;
@@ -41,6 +47,11 @@ export class ClusterNode extends Construct {
     super(scope, id);
     this.privateIp = props.privateIp;
     const hasPublicIpv4 = props.primaryIpId !== undefined;
+    if (!hasPublicIpv4 && props.firewallIds.length > 0) {
+      throw new Error(
+        `server '${props.name}' has no public interface, so it cannot take a firewall (Hetzner answers private_net_only_server); drop its firewallIds`,
+      );
+    }
     this.server = new Server(this, 'server', {
       name: props.name,
       serverType: props.serverType,
@@ -49,7 +60,7 @@ export class ClusterNode extends Construct {
       labels: { ...props.labels },
       userData: props.userData,
       sshKeys: [...props.sshKeyIds],
-      firewallIds: [...props.firewallIds],
+      firewallIds: props.firewallIds.length > 0 ? [...props.firewallIds] : undefined,
       placementGroupId: props.placementGroupId,
       publicNet: [
         hasPublicIpv4

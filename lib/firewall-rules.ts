@@ -48,12 +48,3 @@ export function kafkaExternalRules(env: ResolvedEnvironment): InboundRule[] {
     { description: 'ICMP', protocol: 'icmp', sourceIps: ANYWHERE },
   ];
 }
-
-/**
- * Rules for nodes without a public interface: none, so everything inbound from the
- * internet is dropped should one ever get a public IP. Private-network traffic is not
- * filtered by Hetzner firewalls.
- */
-export function privateNodeRules(): InboundRule[] {
-  return [];
-}

@@ -42,7 +42,6 @@ export class PersistentPrimaryIp extends Construct {
     this.resource = new PrimaryIp(this, 'ip', {
       name: props.name,
       type: 'ipv4',
-      assigneeType: 'server',
       location: props.location,
       autoDelete: false,
       deleteProtection: !props.allowDestroy,

@@ -96,7 +96,7 @@ describeLifecycle('destroy-vms: label clean-up without state', () => {
     expect([...servers(fake).keys()].sort()).toEqual(Object.keys(foreign).sort());
     // The rest of the cluster and the IPs are untouched; the IPs are merely unassigned.
     expect([...fake.store.networks.values()].map((n) => n.name)).toEqual(['trading-dev']);
-    expect(fake.store.firewalls.size).toBe(3);
+    expect(fake.store.firewalls.size).toBe(2); // control plane, kafka-0 (private-only nodes take none)
     expect(persistentAddresses(fake, 'dev')).toEqual(addresses);
     expect(
       [...fake.store.primaryIps.values()]

@@ -42,7 +42,7 @@ describeLifecycle('faults', () => {
       privateIp: '10.0.1.20',
     });
     expect(fake.store.networks.size).toBe(1);
-    expect(fake.store.firewalls.size).toBe(3);
+    expect(fake.store.firewalls.size).toBe(2); // control plane, kafka-0 (private-only nodes take none)
     expect(fake.store.sshKeys.size).toBe(1);
   }
 

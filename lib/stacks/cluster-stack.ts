@@ -11,11 +11,11 @@ import { hcloudProvider, randomProvider } from '../providers';
 import { configureBackend, type StateBackendConfig } from '../backend';
 import { ClusterNetwork } from '../cluster-network';
 import { NodeFirewall } from '../node-firewall';
-import { controlPlaneRules, kafkaExternalRules, privateNodeRules } from '../firewall-rules';
+import { controlPlaneRules, kafkaExternalRules } from '../firewall-rules';
 import { ClusterNode } from '../cluster-node';
 import { Ipv6Off } from '../aspects/ipv6-off';
 import { NoWorldAdminPorts } from '../aspects/no-world-admin-ports';
-import { ServersHaveFirewall } from '../aspects/servers-have-firewall';
+import { PublicServersHaveFirewall } from '../aspects/public-servers-have-firewall';
 import { KAFKA_NODE_TAINT, NODE_LABELS } from '../../charts/constants';
 
 /** Props of {@link ClusterStack}. */
@@ -86,11 +86,6 @@ export class ClusterStack extends TerraformStack {
         rules: kafkaExternalRules(env),
         labels: labels('kafka'),
       }),
-      private: new NodeFirewall(this, 'firewall-private', {
-        name: `${env.prefix}-private`,
-        rules: privateNodeRules(),
-        labels: labels('private'),
-      }),
     };
     const sshPublicKey = new TerraformVariable(this, 'ssh_public_key', {
       type: 'string',
@@ -146,7 +141,7 @@ export class ClusterStack extends TerraformStack {
         ...common,
         ...serverIdentity(planned),
         primaryIpId: first ? Token.asNumber(controlPlaneIp.id) : undefined,
-        firewallIds: [first ? firewalls.controlPlane.firewallId : firewalls.private.firewallId],
+        firewallIds: first ? [firewalls.controlPlane.firewallId] : [],
         placementGroupId: controlPlanePlacement,
         labels: labels('control-plane', { 'node-index': String(i) }),
         dependsOn: first ? [this.network.subnet] : privateDeps,
@@ -175,7 +170,7 @@ export class ClusterStack extends TerraformStack {
         ...common,
         ...serverIdentity(planned),
         primaryIpId: first ? Token.asNumber(kafkaIp.id) : undefined,
-        firewallIds: [first ? firewalls.kafka.firewallId : firewalls.private.firewallId],
+        firewallIds: first ? [firewalls.kafka.firewallId] : [],
         placementGroupId: kafkaPlacement,
         labels: labels('kafka', { 'node-index': String(i) }),
         dependsOn: first ? [this.network.subnet] : privateDeps,
@@ -200,7 +195,7 @@ export class ClusterStack extends TerraformStack {
         new ClusterNode(this, planned.name.slice(env.prefix.length + 1), {
           ...common,
           ...serverIdentity(planned),
-          firewallIds: [firewalls.private.firewallId],
+          firewallIds: [],
           labels: labels('app', { 'node-index': String(i) }),
           dependsOn: privateDeps,
           userData: renderK3sUserData({
@@ -218,7 +213,7 @@ export class ClusterStack extends TerraformStack {
     );
 
     // --- policy checks over the whole stack, run at synth -----------------------------
-    Aspects.of(this).add(new ServersHaveFirewall());
+    Aspects.of(this).add(new PublicServersHaveFirewall());
     Aspects.of(this).add(new Ipv6Off());
     Aspects.of(this).add(new NoWorldAdminPorts(env.allowWorldOpenAdminPorts));
 

@@ -4,7 +4,7 @@ import { HcloudProvider } from '../../../.gen/providers/hcloud/provider';
 import { Server } from '../../../.gen/providers/hcloud/server';
 import { Ipv6Off } from '../../../lib/aspects/ipv6-off';
 import { NoWorldAdminPorts } from '../../../lib/aspects/no-world-admin-ports';
-import { ServersHaveFirewall } from '../../../lib/aspects/servers-have-firewall';
+import { PublicServersHaveFirewall } from '../../../lib/aspects/public-servers-have-firewall';
 
 function stackWith(build: (stack: TerraformStack) => void, aspect: object): () => string {
   const stack = new TerraformStack(Testing.app(), 'policy');
@@ -17,13 +17,32 @@ function stackWith(build: (stack: TerraformStack) => void, aspect: object): () =
 const server = (stack: TerraformStack, extra: Record<string, unknown>) =>
   new Server(stack, 'node', { name: 'node-1', serverType: 'cx23', image: 'ubuntu-24.04', ...extra });
 
-describe('ServersHaveFirewall', () => {
-  test('passes a server with a firewall', () => {
-    expect(stackWith((s) => server(s, { firewallIds: [1] }), new ServersHaveFirewall())).not.toThrow();
+describe('PublicServersHaveFirewall', () => {
+  const publicNet = [{ ipv4Enabled: true, ipv6Enabled: false }];
+  const privateNet = [{ ipv4Enabled: false, ipv6Enabled: false }];
+  test('passes a public server with a firewall', () => {
+    expect(
+      stackWith((s) => server(s, { publicNet, firewallIds: [1] }), new PublicServersHaveFirewall()),
+    ).not.toThrow();
   });
-  test('rejects a server without one, naming it', () => {
-    expect(stackWith((s) => server(s, {}), new ServersHaveFirewall())).toThrow(
-      /server 'node-1' has no firewall/,
+  test('passes a private-only server without one', () => {
+    expect(
+      stackWith((s) => server(s, { publicNet: privateNet }), new PublicServersHaveFirewall()),
+    ).not.toThrow();
+  });
+  test('rejects a public server without a firewall, naming it', () => {
+    expect(stackWith((s) => server(s, { publicNet }), new PublicServersHaveFirewall())).toThrow(
+      /server 'node-1' has a public interface but no firewall/,
+    );
+  });
+  test('rejects a firewall on a private-only server, as the API would', () => {
+    expect(
+      stackWith(
+        (s) => server(s, { publicNet: privateNet, firewallIds: [1] }),
+        new PublicServersHaveFirewall(),
+      ),
+    ).toThrow(
+      /server 'node-1' has no public interface, so the API refuses its firewall \(private_net_only_server\)/,
     );
   });
 });

@@ -310,6 +310,18 @@ export class Store {
       return byName ? byName.id : this.sshKey(k).id;
     });
     const firewallIds = ((body.firewalls ?? []) as Json[]).map((f) => this.firewall(f.firewall).id);
+    const publicInterface =
+      Boolean(ipv4Rec) ||
+      publicNet.enable_ipv4 !== false ||
+      Boolean(publicNet.ipv6) ||
+      publicNet.enable_ipv6 !== false;
+    if (firewallIds.length > 0 && !publicInterface) {
+      throw new ApiError(
+        422,
+        'private_net_only_server',
+        'the server has no public interface, so no firewall can be applied to it',
+      );
+    }
     let placementGroup: number | null = null;
     if (body.placement_group) {
       placementGroup = this.placementGroup(body.placement_group).id;
@@ -924,6 +936,13 @@ export class Store {
         throw invalidInput('apply_to', 'the fake applies firewalls to servers only (type "server")');
       }
       const s = this.server(res.server.id);
+      if (s.ipv4 === null && s.ipv6 === null) {
+        throw new ApiError(
+          422,
+          'private_net_only_server',
+          `server ${s.id} has no public interface, so firewall ${f.id} cannot be applied to it`,
+        );
+      }
       if (f.servers.includes(s.id)) {
         throw new ApiError(
           422,
