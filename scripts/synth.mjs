@@ -18,6 +18,7 @@ const outdir = resolve(root, outIndex >= 0 ? args[outIndex + 1] : (process.env.C
 const gitops = !args.includes('--no-gitops');
 const buildDir = join(root, '.build');
 mkdirSync(buildDir, { recursive: true });
+mkdirSync(outdir, { recursive: true });
 
 /** Bundles one TypeScript entry into .build/; node_modules stay external. */
 export async function bundle(entry, name) {
