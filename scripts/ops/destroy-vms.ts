@@ -10,8 +10,10 @@
  * HCLOUD_ENDPOINT defaults to https://api.hetzner.cloud/v1.
  */
 
-/** The label every resource of this project carries. */
-export const MANAGED_BY = 'cdktf-hetzner-trading';
+import { MANAGED_BY } from '../../lib/environment';
+
+/** The `managed-by` label value every resource of this project carries. */
+export { MANAGED_BY };
 
 /** Options of `destroyVms`. */
 export interface DestroyVmsOptions {
