@@ -80,10 +80,21 @@ describeLifecycle('faults', () => {
     const running = ws.run('dev', ['apply', '-auto-approve', '-input=false', '-no-color'], {
       onSpawn: (p) => (pid = p),
     });
-    for (let i = 0; i < 600 && !fake.calls.slice(from).some((c) => c.route === 'POST /servers'); i++) {
-      await new Promise((r) => setTimeout(r, 50));
+    // Interrupt once both server creates were answered and the provider is polling their
+    // actions: the servers exist at the API and their ids are in state (the provider records
+    // the id before waiting), so nothing is orphaned. A kill while a create request is still
+    // in flight can orphan a server; see the destroy-vms recovery in the README.
+    const inFlightCreatesDone = () => {
+      const since = fake.calls.slice(from);
+      const lastCreate = since.map((c) => c.route).lastIndexOf('POST /servers');
+      const creates = since.filter((c) => c.route === 'POST /servers').length;
+      const pollsAfter = since.slice(lastCreate + 1).filter((c) => c.route === 'GET /actions').length;
+      return creates === 2 && pollsAfter >= 2;
+    };
+    for (let i = 0; i < 600 && !inFlightCreatesDone(); i++) {
+      await new Promise((r) => setTimeout(r, 25));
     }
-    expect(fake.calls.slice(from).some((c) => c.route === 'POST /servers')).toBe(true);
+    expect(inFlightCreatesDone()).toBe(true);
     process.kill(pid, 'SIGINT');
     const interrupted = await running;
     fake.knobs.actionLatencyMs = 0;
