@@ -4,7 +4,7 @@ import { Password } from '@cdktf/provider-random/lib/password';
 import { DataHcloudPrimaryIp } from '../../.gen/providers/hcloud/data-hcloud-primary-ip';
 import { PlacementGroup } from '../../.gen/providers/hcloud/placement-group';
 import { SshKey } from '../../.gen/providers/hcloud/ssh-key';
-import { renderK3sUserData, type ManifestFile } from '../../templates/cloud-init';
+import { renderK3sUserData, type K3sNodeUserDataProps, type ManifestFile } from '../../templates/cloud-init';
 import type { PlannedServer, ResolvedEnvironment } from '../environment';
 import { resourceLabels } from '../labels';
 import { hcloudProvider, randomProvider } from '../providers';
@@ -132,84 +132,89 @@ export class ClusterStack extends TerraformStack {
       ...(this.network.egressRoute ? [this.network.egressRoute] : []),
     ];
 
-    // --- control plane ------------------------------------------------------------------
-    const appsOnControlPlane = env.appNodes.length === 0;
-    this.controlPlanes = env.controlPlanes.map((planned, i) => {
-      const first = i === 0;
-      const nodeLabels: Record<string, string> = appsOnControlPlane ? label(NODE_LABELS.app) : {};
-      return new ClusterNode(this, planned.name.slice(env.prefix.length + 1), {
+    /** One node: public nodes carry a persistent IP and a firewall, the rest stay private. */
+    const addNode = (
+      planned: PlannedServer,
+      opts: {
+        readonly primaryIpId?: number;
+        readonly firewallId?: number;
+        readonly placementGroupId?: number;
+        readonly userData: Omit<
+          K3sNodeUserDataProps,
+          'k3sVersion' | 'nodeName' | 'privateIp' | 'networkCidr'
+        >;
+      },
+    ) =>
+      new ClusterNode(this, planned.name.slice(env.prefix.length + 1), {
         ...common,
-        ...serverIdentity(planned),
-        primaryIpId: first ? Token.asNumber(controlPlaneIp.id) : undefined,
-        firewallIds: first ? [firewalls.controlPlane.firewallId] : [],
-        placementGroupId: controlPlanePlacement,
-        labels: labels('control-plane', { 'node-index': String(i) }),
-        dependsOn: first ? [this.network.subnet] : privateDeps,
+        name: planned.name,
+        serverType: planned.serverType,
+        privateIp: planned.privateIp,
+        primaryIpId: opts.primaryIpId,
+        firewallIds: opts.firewallId === undefined ? [] : [opts.firewallId],
+        placementGroupId: opts.placementGroupId,
+        labels: labels(planned.role, { 'node-index': String(planned.index) }),
+        dependsOn: opts.primaryIpId === undefined ? privateDeps : [this.network.subnet],
         userData: renderK3sUserData({
-          role: first ? 'first-server' : 'joining-server',
           k3sVersion: env.k3sVersion,
           nodeName: planned.name,
           privateIp: planned.privateIp,
           networkCidr: env.networkCidr,
+          ...opts.userData,
+        }),
+      });
+
+    // --- control plane: cp-0 carries IP #1, is the NAT gateway and bootstraps GitOps ----
+    const appsOnControlPlane = env.appNodes.length === 0;
+    this.controlPlanes = env.controlPlanes.map((planned) => {
+      const first = planned.index === 0;
+      return addNode(planned, {
+        primaryIpId: first ? Token.asNumber(controlPlaneIp.id) : undefined,
+        firewallId: first ? firewalls.controlPlane.firewallId : undefined,
+        placementGroupId: controlPlanePlacement,
+        userData: {
+          role: first ? 'first-server' : 'joining-server',
           token: serverToken.result,
           agentToken: agentToken.result,
           serverUrl: first ? undefined : serverUrl,
           clusterInit: first && env.controlPlanes.length > 1,
           tlsSans,
-          nodeLabels,
+          nodeLabels: appsOnControlPlane ? label(NODE_LABELS.app) : {},
           nat: first ? { kind: 'gateway' } : natClient,
           manifests: first ? props.bootstrapManifests : undefined,
-        }),
+        },
       });
     });
 
-    // --- kafka nodes --------------------------------------------------------------------
-    this.kafkaNodes = env.kafkaNodes.map((planned, i) => {
-      const first = i === 0;
-      return new ClusterNode(this, planned.name.slice(env.prefix.length + 1), {
-        ...common,
-        ...serverIdentity(planned),
+    // --- kafka nodes: kafka-0 carries IP #2 ---------------------------------------------
+    this.kafkaNodes = env.kafkaNodes.map((planned) => {
+      const first = planned.index === 0;
+      return addNode(planned, {
         primaryIpId: first ? Token.asNumber(kafkaIp.id) : undefined,
-        firewallIds: first ? [firewalls.kafka.firewallId] : [],
+        firewallId: first ? firewalls.kafka.firewallId : undefined,
         placementGroupId: kafkaPlacement,
-        labels: labels('kafka', { 'node-index': String(i) }),
-        dependsOn: first ? [this.network.subnet] : privateDeps,
-        userData: renderK3sUserData({
+        userData: {
           role: 'agent',
-          k3sVersion: env.k3sVersion,
-          nodeName: planned.name,
-          privateIp: planned.privateIp,
-          networkCidr: env.networkCidr,
           token: agentToken.result,
           serverUrl,
           nodeLabels: { ...label(NODE_LABELS.kafka), 'node.kubernetes.io/role': 'kafka' },
           nodeTaints: [KAFKA_TAINT],
           nat: first ? { kind: 'none' } : natClient,
-        }),
+        },
       });
     });
 
-    // --- app nodes ----------------------------------------------------------------------
-    this.appNodes = env.appNodes.map(
-      (planned, i) =>
-        new ClusterNode(this, planned.name.slice(env.prefix.length + 1), {
-          ...common,
-          ...serverIdentity(planned),
-          firewallIds: [],
-          labels: labels('app', { 'node-index': String(i) }),
-          dependsOn: privateDeps,
-          userData: renderK3sUserData({
-            role: 'agent',
-            k3sVersion: env.k3sVersion,
-            nodeName: planned.name,
-            privateIp: planned.privateIp,
-            networkCidr: env.networkCidr,
-            token: agentToken.result,
-            serverUrl,
-            nodeLabels: { ...label(NODE_LABELS.app), 'node.kubernetes.io/role': 'app' },
-            nat: natClient,
-          }),
-        }),
+    // --- app nodes: private only ----------------------------------------------------------
+    this.appNodes = env.appNodes.map((planned) =>
+      addNode(planned, {
+        userData: {
+          role: 'agent',
+          token: agentToken.result,
+          serverUrl,
+          nodeLabels: { ...label(NODE_LABELS.app), 'node.kubernetes.io/role': 'app' },
+          nat: natClient,
+        },
+      }),
     );
 
     // --- policy checks over the whole stack, run at synth -----------------------------
@@ -245,8 +250,4 @@ export class ClusterStack extends TerraformStack {
       value: Fn.format('%s:%d', [kafkaAddress, env.kafkaExternalPorts[0]]),
     });
   }
-}
-
-function serverIdentity(planned: PlannedServer) {
-  return { name: planned.name, serverType: planned.serverType, privateIp: planned.privateIp };
 }
