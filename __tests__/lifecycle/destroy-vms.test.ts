@@ -4,6 +4,7 @@
  * ones, seeded beforehand, are all still there; the persistent IPs stay and the next deploy
  * converges with the same addresses.
  */
+import { rmSync } from 'fs';
 import { join } from 'path';
 import { destroyVms } from '../../scripts/ops/destroy-vms';
 import { FakeHcloud } from './fake-hcloud';
@@ -108,6 +109,74 @@ describeLifecycle('destroy-vms: label clean-up without state', () => {
   test('the next deploy converges: the servers come back with the same addresses', async () => {
     const addresses = persistentAddresses(fake, 'dev');
     expect((await ws.plan('dev')).outcome).toBe('changes');
+    await ws.apply('dev');
+    const vms = servers(fake);
+    expect(vms.get('trading-dev-cp-0')!.publicIpv4).toBe(addresses['trading-dev-control-plane-ipv4']);
+    expect(vms.get('trading-dev-kafka-0')!.publicIpv4).toBe(addresses['trading-dev-kafka-ipv4']);
+    expect((await ws.plan('dev')).outcome).toBe('no-changes');
+  });
+});
+
+describeLifecycle('destroy-vms --cluster-resources: recovery when the cluster state is lost', () => {
+  let fake: FakeHcloud;
+  let ws: Workspace;
+  const foreignNetwork = {
+    name: 'research-dev',
+    labels: { environment: 'dev', cluster: 'research', 'managed-by': MANAGED },
+  };
+  const foreignFirewall = { name: 'hand-made-firewall', labels: {} };
+  const foreignGroup = {
+    name: 'trading-prod-kafka',
+    labels: { environment: 'prod', cluster: 'trading', 'managed-by': MANAGED },
+  };
+
+  beforeAll(async () => {
+    fake = await FakeHcloud.start();
+    ws = new Workspace(toolchain!, { apiEnv: fake.env });
+    expect(
+      (await api(fake, 'POST', '/networks', { ...foreignNetwork, ip_range: '10.9.0.0/16' })).status,
+    ).toBe(201);
+    expect((await api(fake, 'POST', '/firewalls', foreignFirewall)).status).toBe(201);
+    expect((await api(fake, 'POST', '/placement_groups', { ...foreignGroup, type: 'spread' })).status).toBe(
+      201,
+    );
+    await ws.apply('dev-persistent');
+    await ws.apply('dev');
+  });
+
+  afterAll(async () => {
+    await fake?.stop();
+    ws?.dispose();
+  });
+
+  test('without state a plain re-deploy fails on the names still taken', async () => {
+    rmSync(ws.statePath('dev'));
+    const r = await ws.run('dev', ['apply', '-auto-approve', '-input=false', '-no-color']);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/uniqueness_error/);
+  });
+
+  test('deletes everything the dev cluster stack made, and nothing else', async () => {
+    const addresses = persistentAddresses(fake, 'dev');
+    const lines: string[] = [];
+    await destroyVms({
+      endpoint: fake.endpoint,
+      token: fake.token,
+      environment: 'dev',
+      clusterResources: true,
+      log: (l) => lines.push(l),
+    });
+    expect(lines.join('\n')).toMatch(/deleting network trading-dev/);
+    expect([...servers(fake).keys()]).toEqual([]);
+    expect([...fake.store.networks.values()].map((n) => n.name)).toEqual([foreignNetwork.name]);
+    expect([...fake.store.firewalls.values()].map((f) => f.name)).toEqual([foreignFirewall.name]);
+    expect([...fake.store.placementGroups.values()].map((g) => g.name)).toEqual([foreignGroup.name]);
+    expect(fake.store.sshKeys.size).toBe(0);
+    expect(persistentAddresses(fake, 'dev')).toEqual(addresses);
+  });
+
+  test('a deploy from empty state then converges with the same addresses', async () => {
+    const addresses = persistentAddresses(fake, 'dev');
     await ws.apply('dev');
     const vms = servers(fake);
     expect(vms.get('trading-dev-cp-0')!.publicIpv4).toBe(addresses['trading-dev-control-plane-ipv4']);

@@ -2,10 +2,12 @@
  * destroy-vms: deletes the servers of one cluster and environment by label, without Terraform
  * state (the fast evening clean-up, and the way out when state is lost). Only servers labelled
  * `environment=<env>,cluster=<cluster>,managed-by=cdktf-hetzner-trading` are touched; their
- * labels are checked again client-side before each delete. Primary IPs stay (they are not
- * auto-deleted); networks, firewalls and keys are left to `destroy cluster`.
+ * labels are checked again client-side before each delete. Primary IPs are never touched (they
+ * are not auto-deleted, only unassigned). With `--cluster-resources` it also deletes what else
+ * the cluster stack creates (placement groups, firewalls, SSH keys, networks), selected the same
+ * way: the way back to a clean project when the cluster stack's state is lost.
  *
- *   HCLOUD_TOKEN=... npx ts-node --transpile-only scripts/ops/destroy-vms.ts --env dev [--cluster trading] [--dry-run]
+ *   HCLOUD_TOKEN=... npm run destroy-vms -- --env dev [--cluster trading] [--cluster-resources] [--dry-run]
  *
  * HCLOUD_ENDPOINT defaults to https://api.hetzner.cloud/v1.
  */
@@ -28,6 +30,12 @@ export interface DestroyVmsOptions {
   readonly log?: (line: string) => void;
   /** Wait for each delete action to finish. @default true */
   readonly wait?: boolean;
+  /**
+   * Also delete the cluster stack's other resources (placement groups, firewalls, SSH keys,
+   * networks) carrying the same labels. Primary IPs are never deleted.
+   * @default false
+   */
+  readonly clusterResources?: boolean;
 }
 
 /** A server that was (or would be) deleted. */
@@ -43,6 +51,7 @@ const MAX_ATTEMPTS = 6;
 /** The parts of API answers this tool reads. */
 interface ApiBody {
   servers?: DeletedServer[];
+  [collection: string]: unknown;
   action?: { id: number };
   actions?: { id: number; status: string; error: unknown }[];
   meta?: { pagination?: { next_page: number | null } };
@@ -69,32 +78,68 @@ async function call(opts: DestroyVmsOptions, method: string, path: string): Prom
   }
 }
 
-/** Deletes (or with `dryRun` lists) the servers of one cluster and environment; returns them. */
-export async function destroyVms(opts: DestroyVmsOptions): Promise<DeletedServer[]> {
+/** A labelled resource the cluster stack creates, as listed by the API. */
+interface Labelled {
+  readonly id: number;
+  readonly name: string;
+  readonly labels: Record<string, string>;
+}
+
+/** Cluster-stack resources besides servers, in a safe delete order (servers are gone first). */
+const CLUSTER_RESOURCES = [
+  { path: '/placement_groups', key: 'placement_groups', kind: 'placement group' },
+  { path: '/firewalls', key: 'firewalls', kind: 'firewall' },
+  { path: '/ssh_keys', key: 'ssh_keys', kind: 'SSH key' },
+  { path: '/networks', key: 'networks', kind: 'network' },
+] as const;
+
+function labelsWanted(opts: DestroyVmsOptions): Record<string, string> {
   const cluster = opts.cluster ?? 'trading';
-  const log = opts.log ?? console.log;
   for (const [name, value] of [
     ['environment', opts.environment],
     ['cluster', cluster],
   ]) {
     if (!LABEL_VALUE.test(value)) throw new Error(`${name} must be a plain label value, got '${value}'`);
   }
-  const wanted = { environment: opts.environment, cluster, 'managed-by': MANAGED_BY };
-  const selector = Object.entries(wanted)
+  return { environment: opts.environment, cluster, 'managed-by': MANAGED_BY };
+}
+
+function selectorOf(wanted: Record<string, string>): string {
+  return Object.entries(wanted)
     .map(([k, v]) => `${k}==${v}`)
     .join(',');
-  const servers: DeletedServer[] = [];
+}
+
+/** Lists one collection by label selector, all pages, and re-checks the labels client-side. */
+async function listLabelled(
+  opts: DestroyVmsOptions,
+  path: string,
+  key: string,
+  wanted: Record<string, string>,
+): Promise<Labelled[]> {
+  const found: Labelled[] = [];
   for (let page = 1; page <= 1000; page++) {
     const body = await call(
       opts,
       'GET',
-      `/servers?label_selector=${encodeURIComponent(selector)}&page=${page}&per_page=50`,
+      `${path}?label_selector=${encodeURIComponent(selectorOf(wanted))}&page=${page}&per_page=50`,
     );
-    servers.push(...(body.servers ?? []));
+    found.push(...((body[key] as Labelled[] | undefined) ?? []));
     if (!body.meta?.pagination?.next_page) break;
   }
   // Defence in depth: never trust the selector alone.
-  const matching = servers.filter((s) => Object.entries(wanted).every(([k, v]) => s.labels?.[k] === v));
+  return found.filter((r) => Object.entries(wanted).every(([k, v]) => r.labels?.[k] === v));
+}
+
+/**
+ * Deletes (or with `dryRun` lists) the servers of one cluster and environment, and with
+ * `clusterResources` the rest of its cluster stack; returns the servers.
+ */
+export async function destroyVms(opts: DestroyVmsOptions): Promise<DeletedServer[]> {
+  const log = opts.log ?? console.log;
+  const wanted = labelsWanted(opts);
+  const selector = selectorOf(wanted);
+  const matching = await listLabelled(opts, '/servers', 'servers', wanted);
   if (matching.length === 0) log(`destroy-vms: no servers labelled ${selector}`);
   const actions: number[] = [];
   for (const s of matching) {
@@ -118,6 +163,14 @@ export async function destroyVms(opts: DestroyVmsOptions): Promise<DeletedServer
     }
   }
   log(`destroy-vms: ${opts.dryRun ? 'would delete' : 'deleted'} ${matching.length} server(s)`);
+  if (opts.clusterResources) {
+    for (const { path, key, kind } of CLUSTER_RESOURCES) {
+      for (const r of await listLabelled(opts, path, key, wanted)) {
+        log(`destroy-vms: ${opts.dryRun ? 'would delete' : 'deleting'} ${kind} ${r.name} (id ${r.id})`);
+        if (!opts.dryRun) await call(opts, 'DELETE', `${path}/${r.id}`);
+      }
+    }
+  }
   return matching.map((s) => ({ id: s.id, name: s.name, labels: s.labels }));
 }
 
@@ -129,7 +182,11 @@ function flag(argv: string[], name: string): string | undefined {
 async function main(argv: string[]): Promise<void> {
   const environment = flag(argv, 'env');
   const token = process.env.HCLOUD_TOKEN ?? '';
-  if (!environment) throw new Error('usage: destroy-vms --env <environment> [--cluster trading] [--dry-run]');
+  if (!environment) {
+    throw new Error(
+      'usage: destroy-vms --env <environment> [--cluster trading] [--cluster-resources] [--dry-run]',
+    );
+  }
   if (!token) throw new Error('HCLOUD_TOKEN is not set');
   await destroyVms({
     endpoint: process.env.HCLOUD_ENDPOINT || 'https://api.hetzner.cloud/v1',
@@ -137,6 +194,7 @@ async function main(argv: string[]): Promise<void> {
     environment,
     cluster: flag(argv, 'cluster') ?? 'trading',
     dryRun: argv.includes('--dry-run'),
+    clusterResources: argv.includes('--cluster-resources'),
   });
 }
 
