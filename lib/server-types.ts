@@ -1,9 +1,10 @@
 /**
- * Capacity of Hetzner Cloud server types that can still be ordered in 2026, used to size
- * ResourceQuotas and to warn about retired types. Figures from Hetzner's server type
- * list (docs.hetzner.com, "Cloud > Servers > Overview", read 2026-11). The live list is
- * the API's `GET /server_types`; a type missing here can still be used by giving its
- * capacity in the environment config.
+ * Capacity of Hetzner Cloud server types that can still be ordered in 2026 (the generation
+ * Hetzner introduced in late 2025, plus CCX and CAX), used to size ResourceQuotas and to
+ * name the successor of a retired type. Written from Hetzner's published type list, not
+ * read from the API here: the authority is `GET /server_types` (fields `cores`, `memory`,
+ * `disk`). A type missing here can still be used; quotas then need
+ * `appCapacityOnControlPlane` or an entry added here.
  */
 export interface ServerTypeSpec {
   readonly cores: number;
