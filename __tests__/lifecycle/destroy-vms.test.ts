@@ -11,7 +11,7 @@ import { FakeHcloud } from './fake-hcloud';
 import { api } from './support/api';
 import { persistentAddresses, servers } from './support/cloud';
 import { REPO_ROOT } from '../engine/support/toolchain';
-import { Workspace, lifecycleToolchain, runCommand } from './support/engine';
+import { Workspace, lifecycleToolchain, runCommand, startFakeCloud, stopFakeCloud } from './support/engine';
 
 const toolchain = lifecycleToolchain();
 const describeLifecycle = toolchain ? describe : describe.skip;
@@ -40,8 +40,7 @@ describeLifecycle('destroy-vms: label clean-up without state', () => {
   };
 
   beforeAll(async () => {
-    fake = await FakeHcloud.start();
-    ws = new Workspace(toolchain!, { apiEnv: fake.env });
+    ({ fake, ws } = await startFakeCloud(toolchain!));
     for (const [name, labels] of Object.entries(foreign)) {
       const r = await api(fake, 'POST', '/servers', {
         name,
@@ -56,10 +55,7 @@ describeLifecycle('destroy-vms: label clean-up without state', () => {
     await ws.apply('dev');
   });
 
-  afterAll(async () => {
-    await fake?.stop();
-    ws?.dispose();
-  });
+  afterAll(() => stopFakeCloud(fake, ws));
 
   test('--dry-run lists the cluster servers and deletes nothing (CLI)', async () => {
     const r = await runCommand(
@@ -131,8 +127,7 @@ describeLifecycle('destroy-vms --cluster-resources: recovery when the cluster st
   };
 
   beforeAll(async () => {
-    fake = await FakeHcloud.start();
-    ws = new Workspace(toolchain!, { apiEnv: fake.env });
+    ({ fake, ws } = await startFakeCloud(toolchain!));
     expect(
       (await api(fake, 'POST', '/networks', { ...foreignNetwork, ip_range: '10.9.0.0/16' })).status,
     ).toBe(201);
@@ -144,10 +139,7 @@ describeLifecycle('destroy-vms --cluster-resources: recovery when the cluster st
     await ws.apply('dev');
   });
 
-  afterAll(async () => {
-    await fake?.stop();
-    ws?.dispose();
-  });
+  afterAll(() => stopFakeCloud(fake, ws));
 
   test('without state a plain re-deploy fails on the names still taken', async () => {
     rmSync(ws.statePath('dev'));

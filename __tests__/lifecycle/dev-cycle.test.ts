@@ -8,7 +8,7 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { FakeHcloud } from './fake-hcloud';
 import { inventory, persistentAddresses, primaryIps, servers } from './support/cloud';
-import { Workspace, lifecycleToolchain } from './support/engine';
+import { Workspace, lifecycleToolchain, startFakeCloud, stopFakeCloud } from './support/engine';
 
 const toolchain = lifecycleToolchain();
 const describeLifecycle = toolchain ? describe : describe.skip;
@@ -23,14 +23,10 @@ describeLifecycle('dev: fresh deploy, idempotency and the daily cycle', () => {
   let ws: Workspace;
 
   beforeAll(async () => {
-    fake = await FakeHcloud.start();
-    ws = new Workspace(toolchain!, { apiEnv: fake.env });
+    ({ fake, ws } = await startFakeCloud(toolchain!));
   });
 
-  afterAll(async () => {
-    await fake?.stop();
-    ws?.dispose();
-  });
+  afterAll(() => stopFakeCloud(fake, ws));
 
   test('fresh deploy: persistent IPs, then servers with the designed private IPs, labels, firewalls and public IPs', async () => {
     // TF_LOG=DEBUG once: hcloud-go logs every request it sends (one log file per run).

@@ -5,7 +5,7 @@
  */
 import { FakeHcloud } from './fake-hcloud';
 import { inventory, persistentAddresses, servers } from './support/cloud';
-import { Workspace, lifecycleToolchain } from './support/engine';
+import { Workspace, lifecycleToolchain, startFakeCloud, stopFakeCloud } from './support/engine';
 
 const toolchain = lifecycleToolchain();
 const describeLifecycle = toolchain ? describe : describe.skip;
@@ -18,16 +18,12 @@ describeLifecycle('faults', () => {
   let addresses: Record<string, string>;
 
   beforeAll(async () => {
-    fake = await FakeHcloud.start();
-    ws = new Workspace(toolchain!, { apiEnv: fake.env });
+    ({ fake, ws } = await startFakeCloud(toolchain!));
     await ws.apply('dev-persistent');
     addresses = persistentAddresses(fake, 'dev');
   });
 
-  afterAll(async () => {
-    await fake?.stop();
-    ws?.dispose();
-  });
+  afterAll(() => stopFakeCloud(fake, ws));
 
   /** No duplicates: exactly the two designed servers, each name once, the IPs on their roles. */
   function expectDevConverged(): void {

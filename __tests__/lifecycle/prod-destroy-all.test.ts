@@ -10,7 +10,14 @@ import { FakeHcloud } from './fake-hcloud';
 import { api } from './support/api';
 import { inventory, persistentAddresses, primaryIps, servers } from './support/cloud';
 import { REPO_ROOT } from '../engine/support/toolchain';
-import { TEST_SSH_KEYS, Workspace, lifecycleToolchain, runCommand } from './support/engine';
+import {
+  TEST_SSH_KEYS,
+  Workspace,
+  lifecycleToolchain,
+  runCommand,
+  startFakeCloud,
+  stopFakeCloud,
+} from './support/engine';
 
 const toolchain = lifecycleToolchain();
 const describeLifecycle = toolchain ? describe : describe.skip;
@@ -24,14 +31,10 @@ describeLifecycle('prod: full cycle, then destroy-all', () => {
   let ws: Workspace;
 
   beforeAll(async () => {
-    fake = await FakeHcloud.start();
-    ws = new Workspace(toolchain!, { apiEnv: fake.env });
+    ({ fake, ws } = await startFakeCloud(toolchain!));
   });
 
-  afterAll(async () => {
-    await fake?.stop();
-    ws?.dispose();
-  });
+  afterAll(() => stopFakeCloud(fake, ws));
 
   function expectProdTopology(addresses: Record<string, string>): void {
     const vms = servers(fake);

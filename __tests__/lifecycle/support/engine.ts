@@ -4,6 +4,7 @@
  * apply / plan / destroy with `HCLOUD_ENDPOINT`, `HCLOUD_TOKEN` and `TF_VAR_ssh_public_key` set.
  * Every engine run is asynchronous, so a fake served from the same process keeps answering.
  */
+import { FakeHcloud } from '../fake-hcloud';
 import { spawn, spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'fs';
@@ -224,4 +225,22 @@ export async function runCommand(
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
   clearTimeout(timer);
   return { code, stdout, stderr, seconds: (performance.now() - started) / 1000 };
+}
+
+/** A running fake API and a workspace whose engine runs talk to it. */
+export interface FakeCloud {
+  readonly fake: FakeHcloud;
+  readonly ws: Workspace;
+}
+
+/** Starts a fake Hetzner API on 127.0.0.1 and a workspace wired to it (for a `beforeAll`). */
+export async function startFakeCloud(toolchain: Toolchain): Promise<FakeCloud> {
+  const fake = await FakeHcloud.start();
+  return { fake, ws: new Workspace(toolchain, { apiEnv: fake.env }) };
+}
+
+/** Stops what {@link startFakeCloud} started; safe when it never started (for an `afterAll`). */
+export async function stopFakeCloud(fake: FakeHcloud | undefined, ws: Workspace | undefined): Promise<void> {
+  await fake?.stop();
+  ws?.dispose();
 }
