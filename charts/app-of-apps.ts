@@ -3,7 +3,8 @@ import { Construct } from 'constructs';
 import type { ResolvedEnvironment } from '../lib/environment';
 import { AppProject } from '../imports/argocd-appproject';
 import { ArgoApplication } from './argocd-application';
-import { ARGOCD_PROJECT, gitopsPath, HELM_CHARTS, IN_CLUSTER, NAMESPACES } from './constants';
+import { ARGOCD_PROJECT, gitopsPath, GroupKind, HELM_CHARTS, IN_CLUSTER, NAMESPACES } from './constants';
+import { PLATFORM_CLUSTER_KINDS, platformNamespaces } from './platform';
 import { MonitoringApplication } from './monitoring';
 import { StrimziOperatorApplication } from './strimzi-operator';
 
@@ -16,15 +17,23 @@ export const GITOPS_FOLDERS = {
   bootstrap: 'bootstrap',
 } as const;
 
-/** Sync waves of the child Applications: each waits for the previous one to be healthy. */
+/**
+ * Sync waves of the child Applications: each waits for the previous one to be healthy.
+ * Optional apps come after everything trading needs: a child that never becomes healthy
+ * blocks every later wave, and automated sync does not retry the same commit once its
+ * retries are spent, so an optional app placed earlier could cost the trading day.
+ */
 export const SYNC_WAVES = {
   project: -1,
   platform: 0,
   operator: 1,
   kafka: 2,
-  monitoring: 3,
-  apps: 4,
+  apps: 3,
+  monitoring: 4,
 } as const;
+
+/** Child Applications an environment may turn off; they must never gate a required one. */
+export const OPTIONAL_APPLICATIONS: readonly string[] = ['monitoring'];
 
 /** Props of {@link AppOfAppsChart}. */
 export interface AppOfAppsChartProps extends ChartProps {
@@ -35,7 +44,7 @@ export interface AppOfAppsChartProps extends ChartProps {
 /**
  * What the root Application syncs (`gitops/<env>/apps`): the AppProject that limits what
  * the children may deploy, and the child Applications in sync waves — platform, Strimzi
- * operator, Kafka, monitoring (optional), trading apps.
+ * operator, Kafka, trading apps, and last the optional monitoring.
  */
 export class AppOfAppsChart extends Chart {
   /** The child Applications, by name. */
@@ -50,9 +59,13 @@ export class AppOfAppsChart extends Chart {
       HELM_CHARTS.strimzi.repoUrl,
       ...(env.monitoring ? [HELM_CHARTS.kubePrometheusStack.repoUrl] : []),
     ];
-    const namespaces = Object.values(NAMESPACES).filter(
-      (ns) => env.monitoring || ns !== NAMESPACES.monitoring,
-    );
+    // Exactly what is rendered: Argo CD refuses a whole sync when one object is not permitted.
+    const namespaces = platformNamespaces(env);
+    const helmCharts = [HELM_CHARTS.strimzi, ...(env.monitoring ? [HELM_CHARTS.kubePrometheusStack] : [])];
+    const clusterKinds = new Map<string, GroupKind>();
+    for (const gk of [...PLATFORM_CLUSTER_KINDS, ...helmCharts.flatMap((c) => c.clusterScopedKinds)]) {
+      clusterKinds.set(`${gk.group}/${gk.kind}`, gk);
+    }
     new AppProject(this, 'project', {
       metadata: {
         name: ARGOCD_PROJECT,
@@ -63,20 +76,8 @@ export class AppOfAppsChart extends Chart {
         description: `Trading platform of environment ${env.name}: only these repositories, namespaces and cluster kinds`,
         sourceRepos,
         destinations: namespaces.map((namespace) => ({ server: IN_CLUSTER, namespace })),
-        clusterResourceWhitelist: [
-          { group: '', kind: 'Namespace' },
-          { group: 'scheduling.k8s.io', kind: 'PriorityClass' },
-          // The Strimzi and Prometheus operators bring their CRDs and cluster-wide RBAC.
-          { group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition' },
-          { group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' },
-          { group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding' },
-          ...(env.monitoring
-            ? [
-                { group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration' },
-                { group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration' },
-              ]
-            : []),
-        ],
+        // The platform's own kinds, plus the CRDs, RBAC and webhooks the Helm charts bring.
+        clusterResourceWhitelist: [...clusterKinds.values()].map((gk) => ({ ...gk })),
       },
     });
 
@@ -105,17 +106,17 @@ export class AppOfAppsChart extends Chart {
         ...fromGit(GITOPS_FOLDERS.kafka),
       }),
     };
-    if (env.monitoring) {
-      applications.monitoring = new MonitoringApplication(this, 'monitoring', {
-        syncWave: SYNC_WAVES.monitoring,
-      });
-    }
     applications['trading-apps'] = new ArgoApplication(this, 'trading-apps', {
       name: 'trading-apps',
       destinationNamespace: NAMESPACES.strategies,
       syncWave: SYNC_WAVES.apps,
       ...fromGit(GITOPS_FOLDERS.tradingApps),
     });
+    if (env.monitoring) {
+      applications.monitoring = new MonitoringApplication(this, 'monitoring', {
+        syncWave: SYNC_WAVES.monitoring,
+      });
+    }
     this.applications = applications;
   }
 }

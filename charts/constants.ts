@@ -1,3 +1,5 @@
+import { pinnedVersion } from '../lib/versions';
+
 /**
  * Names and pinned versions shared by the GitOps charts. Everything that another chart,
  * the cluster stack or a client refers to by name is defined once here.
@@ -45,6 +47,30 @@ export const KAFKA_EXTERNAL_LISTENER_PORT = 9094;
 /** In-cluster bootstrap address of the internal listener. */
 export const KAFKA_INTERNAL_BOOTSTRAP = `${KAFKA_CLUSTER_NAME}-kafka-bootstrap.${NAMESPACES.kafka}.svc.cluster.local:${KAFKA_INTERNAL_PORT}`;
 
+/** SASL mechanism of the internal listener and of every KafkaUser. */
+export const KAFKA_SASL_MECHANISM = 'SCRAM-SHA-512';
+
+/** The KafkaUser (and Kafka principal `User:<name>`) of a trading app. */
+export function kafkaUserName(appName: string): string {
+  return `app-${appName}`;
+}
+
+/**
+ * Secret in `kafka` holding the password of a trading app's KafkaUser (key `password`).
+ * Created at boot from a Terraform-generated password; the KafkaUser reads it.
+ */
+export function kafkaPasswordSecretName(appName: string): string {
+  return `${kafkaUserName(appName)}-password`;
+}
+
+/**
+ * Secret in the app's own namespace with its Kafka credentials (keys `username`,
+ * `password`, `sasl.jaas.config`); pods reference it, never a literal.
+ */
+export function kafkaCredentialsSecretName(appName: string): string {
+  return `${appName}-kafka-credentials`;
+}
+
 /** Node labels and taints set by the cluster stack at k3s registration. */
 export const NODE_LABELS = {
   kafka: { key: 'kafka', value: 'true' },
@@ -54,17 +80,49 @@ export const NODE_LABELS = {
 /** Taint on the kafka nodes so only Kafka lands there. */
 export const KAFKA_NODE_TAINT = { key: 'dedicated', value: 'kafka', effect: 'NoSchedule' } as const;
 
-/** Pinned Helm charts. */
+/** A cluster-scoped kind (group and kind), as an AppProject whitelist lists it. */
+export interface GroupKind {
+  readonly group: string;
+  readonly kind: string;
+}
+
+const RBAC_CLUSTER_KINDS: readonly GroupKind[] = [
+  { group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' },
+  { group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding' },
+];
+const CRD: GroupKind = { group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition' };
+
+/**
+ * Pinned Helm charts (versions from lib/versions.ts) and the cluster-scoped kinds each
+ * one creates, which the AppProject must whitelist or Argo CD refuses the whole sync.
+ */
 export const HELM_CHARTS = {
   /** Strimzi operator; Argo CD reads an OCI Helm repository as `host/path` without `oci://`. */
-  strimzi: { repoUrl: 'quay.io/strimzi-helm', chart: 'strimzi-kafka-operator', version: '0.50.1' },
-  /** Argo CD 10.1.1 ships Argo CD v3.4.4. */
-  argocd: { repoUrl: 'https://argoproj.github.io/argo-helm', chart: 'argo-cd', version: '10.1.1' },
+  strimzi: {
+    repoUrl: 'quay.io/strimzi-helm',
+    chart: 'strimzi-kafka-operator',
+    version: pinnedVersion('helm:strimzi-kafka-operator'),
+    /** templates/crds and the 0x0-ClusterRole*.yaml / ClusterRoleBinding templates of the chart. */
+    clusterScopedKinds: [CRD, ...RBAC_CLUSTER_KINDS],
+  },
+  /** Argo CD, installed by k3s at bootstrap (not by an Application). */
+  argocd: {
+    repoUrl: 'https://argoproj.github.io/argo-helm',
+    chart: 'argo-cd',
+    version: pinnedVersion('helm:argo-cd'),
+  },
   /** Prometheus operator, Prometheus and Grafana. */
   kubePrometheusStack: {
     repoUrl: 'https://prometheus-community.github.io/helm-charts',
     chart: 'kube-prometheus-stack',
-    version: '81.4.5',
+    version: pinnedVersion('helm:kube-prometheus-stack'),
+    /** CRDs, RBAC of the operator, Grafana and kube-state-metrics, the operator's admission webhooks. */
+    clusterScopedKinds: [
+      CRD,
+      ...RBAC_CLUSTER_KINDS,
+      { group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration' },
+      { group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration' },
+    ],
   },
 } as const;
 

@@ -9,9 +9,15 @@ import {
   KafkaSpecKafkaListenersConfigurationExternalTrafficPolicy,
   KafkaSpecKafkaListenersType,
   KafkaSpecKafkaMetricsConfigType,
+  KafkaSpecEntityOperatorTopicOperatorResourcesLimits as TopicOpLimits,
+  KafkaSpecEntityOperatorTopicOperatorResourcesRequests as TopicOpRequests,
+  KafkaSpecEntityOperatorUserOperatorResourcesLimits as UserOpLimits,
+  KafkaSpecEntityOperatorUserOperatorResourcesRequests as UserOpRequests,
 } from '../imports/strimzi-kafka';
 import {
   KafkaNodePool,
+  KafkaNodePoolSpecResourcesLimits,
+  KafkaNodePoolSpecResourcesRequests,
   KafkaNodePoolSpecRoles,
   KafkaNodePoolSpecStorageType,
 } from '../imports/strimzi-kafkanodepool';
@@ -24,8 +30,11 @@ import {
   KafkaUserSpecAuthorizationAclsResourceType,
   KafkaUserSpecAuthorizationType,
 } from '../imports/strimzi-kafkauser';
+import { serverTypeSpec, type ServerTypeSpec } from '../lib/server-types';
 import {
   assertChecks,
+  kafkaPasswordSecretName,
+  kafkaUserName,
   KAFKA_CLUSTER_NAME,
   KAFKA_EXTERNAL_LISTENER_PORT,
   KAFKA_INTERNAL_PORT,
@@ -52,6 +61,33 @@ export interface ReplicationSettings {
 export function replicationFor(brokers: number): ReplicationSettings {
   const replicationFactor = Math.min(3, brokers);
   return { replicationFactor, minInsyncReplicas: replicationFactor >= 3 ? 2 : 1 };
+}
+
+/** Requests, limits and JVM heap of one Kafka node, derived from the kafka nodes' server type. */
+export interface KafkaBrokerSizing {
+  /** CPU request; no CPU limit, so a broker is never throttled by CFS quotas. */
+  readonly cpuMillis: number;
+  /** Memory request = limit: the heap plus what the broker uses off-heap and as page cache. */
+  readonly memoryMib: number;
+  /** `-Xms` = `-Xmx`. */
+  readonly heapMib: number;
+}
+
+/** Largest heap we give a broker; Kafka works from the page cache, not the heap. */
+const MAX_KAFKA_HEAP_MIB = 6144;
+
+/**
+ * Sizes a broker for a dedicated kafka node (tainted, so nothing else but DaemonSets runs
+ * there): the node's memory less a reserve for the OS, k3s and DaemonSets (1.5 GiB or 1/8,
+ * whichever is larger); half of that as heap in 256 MiB steps, at most 6 GiB; the cores
+ * less half a core. Without requests and `-Xmx` a broker runs BestEffort with the JVM's
+ * default heap, which Strimzi documents as meant for development.
+ */
+export function kafkaBrokerSizing(spec: ServerTypeSpec): KafkaBrokerSizing {
+  const nodeMib = spec.memoryGb * 1024;
+  const memoryMib = nodeMib - Math.max(1536, Math.round(nodeMib / 8));
+  const heapMib = Math.min(MAX_KAFKA_HEAP_MIB, Math.floor(memoryMib / 2 / 256) * 256);
+  return { cpuMillis: spec.cores * 1000 - 500, memoryMib, heapMib };
 }
 
 /** Props of {@link KafkaChart}. */
@@ -85,7 +121,21 @@ export function kafkaProblems(
       ? undefined
       : `topic '${t.name}' asks for ${t.replicas} replicas but the cluster has ${brokers} broker(s); set replicas to at most ${brokers} or leave it out (default min(3, brokers))`,
   ];
+  const kafkaSpec = serverTypeSpec(env.kafka.serverType);
+  const appTopicProblems = env.tradingApps.flatMap((app) =>
+    (app.topics ?? []).map((topic) =>
+      env.topics.some((t) => t.name === topic)
+        ? undefined
+        : `trading app '${app.name}' lists topic '${topic}', which is not in topics; add it to topics or remove it from the app`,
+    ),
+  );
   return [
+    kafkaSpec === undefined
+      ? `kafka server type '${env.kafka.serverType}' is not in lib/server-types.ts, so the brokers' memory and heap cannot be sized; add it there or pick a listed type`
+      : kafkaSpec.memoryGb < 4
+        ? `kafka server type '${env.kafka.serverType}' has ${kafkaSpec.memoryGb} GB of memory; a broker needs at least 4 GB (e.g. cx23 or larger)`
+        : undefined,
+    ...appTopicProblems,
     brokers === 1 || brokers === 3
       ? undefined
       : `kafka node count must be 1 or 3 (KRaft controller quorum), got ${brokers}; set kafka.count to 1 or 3 in environments/${env.name}.ts`,
@@ -112,6 +162,8 @@ export class KafkaChart extends Chart {
   public readonly externalBootstrap: string;
   /** Name of the external client's KafkaUser and of its password Secret. */
   public readonly externalUserName: string;
+  /** Broker requests, limits and heap, from the kafka nodes' server type. */
+  public readonly sizing: KafkaBrokerSizing;
 
   constructor(scope: Construct, id: string, props: KafkaChartProps) {
     super(scope, id, { ...props, namespace: NAMESPACES.kafka });
@@ -120,6 +172,7 @@ export class KafkaChart extends Chart {
     assertChecks(`Kafka chart for environment '${env.name}'`, kafkaProblems(env, externalAddress));
 
     this.brokers = env.kafkaNodes.length;
+    this.sizing = kafkaBrokerSizing(serverTypeSpec(env.kafka.serverType)!);
     this.externalUserName = props.externalUserName ?? 'external-client';
     const [bootstrapPort, ...brokerPorts] = env.kafkaExternalPorts;
     this.externalBootstrap = `${externalAddress}:${bootstrapPort}`;
@@ -131,6 +184,14 @@ export class KafkaChart extends Chart {
       spec: {
         replicas: this.brokers,
         roles: [KafkaNodePoolSpecRoles.CONTROLLER, KafkaNodePoolSpecRoles.BROKER],
+        resources: {
+          requests: {
+            cpu: KafkaNodePoolSpecResourcesRequests.fromString(`${this.sizing.cpuMillis}m`),
+            memory: KafkaNodePoolSpecResourcesRequests.fromString(`${this.sizing.memoryMib}Mi`),
+          },
+          limits: { memory: KafkaNodePoolSpecResourcesLimits.fromString(`${this.sizing.memoryMib}Mi`) },
+        },
+        jvmOptions: { xms: `${this.sizing.heapMib}m`, xmx: `${this.sizing.heapMib}m` },
         // Nodes live only for a trading day; local-path keeps data on the node's own disk.
         storage: {
           type: KafkaNodePoolSpecStorageType.PERSISTENT_HYPHEN_CLAIM,
@@ -182,6 +243,8 @@ export class KafkaChart extends Chart {
               port: KAFKA_INTERNAL_PORT,
               type: KafkaSpecKafkaListenersType.INTERNAL,
               tls: false,
+              // Every in-cluster client authenticates as its own KafkaUser.
+              authentication: { type: KafkaSpecKafkaListenersAuthenticationType.SCRAM_HYPHEN_SHA_HYPHEN_512 },
               // Only the trading namespaces (and Kafka's own) reach the internal listener.
               networkPolicyPeers: [...TRADING_NAMESPACES, NAMESPACES.kafka].map((ns) => ({
                 namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
@@ -206,12 +269,8 @@ export class KafkaChart extends Chart {
               },
             },
           ],
-          authorization: {
-            type: KafkaSpecKafkaAuthorizationType.SIMPLE,
-            // The internal listener has no authentication: its clients are ANONYMOUS and are
-            // kept out of reach of other namespaces by the listener's network policy.
-            superUsers: ['ANONYMOUS'],
-          },
+          // No super users: every client, internal or external, gets exactly its ACLs.
+          authorization: { type: KafkaSpecKafkaAuthorizationType.SIMPLE },
           config: {
             'default.replication.factor': replication.replicationFactor,
             'min.insync.replicas': replication.minInsyncReplicas,
@@ -234,8 +293,25 @@ export class KafkaChart extends Chart {
           },
         },
         entityOperator: {
-          topicOperator: {},
-          userOperator: {},
+          // Requests and a memory limit (the operators' JVMs size their heap from it).
+          topicOperator: {
+            resources: {
+              requests: {
+                cpu: TopicOpRequests.fromString('100m'),
+                memory: TopicOpRequests.fromString('384Mi'),
+              },
+              limits: { memory: TopicOpLimits.fromString('384Mi') },
+            },
+          },
+          userOperator: {
+            resources: {
+              requests: {
+                cpu: UserOpRequests.fromString('100m'),
+                memory: UserOpRequests.fromString('384Mi'),
+              },
+              limits: { memory: UserOpLimits.fromString('384Mi') },
+            },
+          },
           template: { pod: { priorityClassName: PRIORITY_CLASSES.kafka.name } },
         },
       },
@@ -263,6 +339,43 @@ export class KafkaChart extends Chart {
       operations: KafkaUserSpecAuthorizationAclsOperations[],
     ) => ({ resource: { type, name, patternType }, operations });
     const Op = KafkaUserSpecAuthorizationAclsOperations;
+    const topicAcl = (topic: string, operations: KafkaUserSpecAuthorizationAclsOperations[]) =>
+      acl(
+        KafkaUserSpecAuthorizationAclsResourceType.TOPIC,
+        topic,
+        KafkaUserSpecAuthorizationAclsResourcePatternType.LITERAL,
+        operations,
+      );
+    // One user per trading app; ingestion produces, strategies consume (in their own group).
+    for (const app of env.tradingApps) {
+      const topics = app.topics ?? env.topics.map((t) => t.name);
+      const acls =
+        app.kind === 'ingestion'
+          ? topics.map((t) => topicAcl(t, [Op.DESCRIBE, Op.WRITE]))
+          : [
+              ...topics.map((t) => topicAcl(t, [Op.DESCRIBE, Op.READ])),
+              acl(
+                KafkaUserSpecAuthorizationAclsResourceType.GROUP,
+                app.name,
+                KafkaUserSpecAuthorizationAclsResourcePatternType.PREFIX,
+                [Op.READ],
+              ),
+            ];
+      new KafkaUser(this, `user-${app.name}`, {
+        metadata: { name: kafkaUserName(app.name), labels: clusterLabel },
+        spec: {
+          authentication: {
+            type: KafkaUserSpecAuthenticationType.SCRAM_HYPHEN_SHA_HYPHEN_512,
+            // Generated by Terraform and created at boot, so it never lands in git.
+            password: {
+              valueFrom: { secretKeyRef: { name: kafkaPasswordSecretName(app.name), key: 'password' } },
+            },
+          },
+          authorization: { type: KafkaUserSpecAuthorizationType.SIMPLE, acls },
+        },
+      });
+    }
+
     new KafkaUser(this, 'external-user', {
       metadata: { name: this.externalUserName, labels: clusterLabel },
       spec: {

@@ -5,8 +5,8 @@ import { HELM_CHARTS, KAFKA_CLUSTER_NAME, NAMESPACES, NODE_LABELS, PRIORITY_CLAS
 /** Props of {@link MonitoringApplication}. */
 export interface MonitoringApplicationProps {
   /**
-   * Argo CD sync wave.
-   * @default 3
+   * Argo CD sync wave: after every required app, so monitoring never gates trading.
+   * @default 4
    */
   readonly syncWave?: number;
   /**
@@ -31,7 +31,7 @@ export class MonitoringApplication extends ArgoApplication {
       repoUrl: HELM_CHARTS.kubePrometheusStack.repoUrl,
       chart: HELM_CHARTS.kubePrometheusStack.chart,
       targetRevision: HELM_CHARTS.kubePrometheusStack.version,
-      syncWave: props.syncWave ?? 3,
+      syncWave: props.syncWave ?? 4,
       serverSideApply: true,
       helmValues: {
         // k3s runs these inside its own process; their endpoints cannot be scraped.

@@ -57,12 +57,39 @@ export function quotaProblems(percent: ResolvedEnvironment['quotaPercent']): str
   return problems;
 }
 
-/** Default container requests and limits per quota'd namespace, so pods without them are admitted. */
-const LIMIT_DEFAULTS: Record<QuotaNamespace, { request: NamespaceQuota; limit: NamespaceQuota }> = {
-  ingestion: { request: { cpuMillis: 100, memoryMib: 128 }, limit: { cpuMillis: 1000, memoryMib: 512 } },
-  strategies: { request: { cpuMillis: 100, memoryMib: 128 }, limit: { cpuMillis: 1000, memoryMib: 512 } },
-  monitoring: { request: { cpuMillis: 50, memoryMib: 64 }, limit: { cpuMillis: 500, memoryMib: 512 } },
+/**
+ * Container defaults per quota'd namespace, so pods without requests are admitted. No
+ * default CPU limit: trading apps run without one so they may burst, and a defaulted
+ * CPU limit below an app's request makes the API server refuse the pod
+ * (requests must not exceed limits). Memory gets a default limit, never below the request.
+ */
+const LIMIT_DEFAULTS: Record<QuotaNamespace, { request: NamespaceQuota; memoryLimitMib: number }> = {
+  ingestion: { request: { cpuMillis: 100, memoryMib: 128 }, memoryLimitMib: 512 },
+  strategies: { request: { cpuMillis: 100, memoryMib: 128 }, memoryLimitMib: 512 },
+  monitoring: { request: { cpuMillis: 50, memoryMib: 64 }, memoryLimitMib: 512 },
 };
+
+/** Cluster-scoped kinds the platform chart renders; the AppProject whitelists them. */
+export const PLATFORM_CLUSTER_KINDS = [
+  { group: '', kind: 'Namespace' },
+  { group: 'scheduling.k8s.io', kind: 'PriorityClass' },
+] as const;
+
+/** The namespaces the platform chart renders: `monitoring` only when monitoring is on. */
+export function platformNamespaces(env: Pick<ResolvedEnvironment, 'monitoring'>): string[] {
+  return Object.values(NAMESPACES).filter((ns) => env.monitoring || ns !== NAMESPACES.monitoring);
+}
+
+/**
+ * Memory one app node offers (the control plane's share when there are no app nodes): a
+ * container asking for more could never be scheduled, so the LimitRange refuses it.
+ */
+export function perNodeAppMemoryMib(env: Pick<ResolvedEnvironment, 'appCapacity' | 'appNodes'>): number {
+  return Math.floor((env.appCapacity.memoryGb * 1024) / Math.max(1, env.appNodes.length));
+}
+
+/** Pod Security Standard enforced on the trading namespaces (their pods are ours). */
+export const TRADING_POD_SECURITY = 'restricted';
 
 /** Props of {@link PlatformChart}. */
 export interface PlatformChartProps extends ChartProps {
@@ -86,10 +113,19 @@ export class PlatformChart extends Chart {
     assertChecks(`Platform chart for environment '${env.name}'`, quotaProblems(env.quotaPercent));
     this.quotas = computeQuotas(env.appCapacity, env.quotaPercent);
 
-    for (const name of Object.values(NAMESPACES)) {
+    for (const name of platformNamespaces(env)) {
+      const podSecurity = (TRADING_NAMESPACES as readonly string[]).includes(name)
+        ? {
+            labels: {
+              'pod-security.kubernetes.io/enforce': TRADING_POD_SECURITY,
+              'pod-security.kubernetes.io/warn': TRADING_POD_SECURITY,
+            },
+          }
+        : {};
       new k8s.KubeNamespace(this, `namespace-${name}`, {
         metadata: {
           name,
+          ...podSecurity,
           // Argo CD itself runs in `argocd`: never delete or prune it with this app.
           annotations:
             name === NAMESPACES.argocd
@@ -117,7 +153,9 @@ export class PlatformChart extends Chart {
       });
     }
 
+    const maxContainerMemoryMib = perNodeAppMemoryMib(env);
     for (const [ns, quota] of Object.entries(this.quotas) as Array<[QuotaNamespace, NamespaceQuota]>) {
+      if (ns === NAMESPACES.monitoring && !env.monitoring) continue;
       new k8s.KubeResourceQuota(this, `quota-${ns}`, {
         metadata: { name: 'app-capacity-share', namespace: ns },
         spec: {
@@ -138,10 +176,8 @@ export class PlatformChart extends Chart {
                 cpu: k8s.Quantity.fromString(`${d.request.cpuMillis}m`),
                 memory: k8s.Quantity.fromString(`${d.request.memoryMib}Mi`),
               },
-              default: {
-                cpu: k8s.Quantity.fromString(`${d.limit.cpuMillis}m`),
-                memory: k8s.Quantity.fromString(`${d.limit.memoryMib}Mi`),
-              },
+              default: { memory: k8s.Quantity.fromString(`${d.memoryLimitMib}Mi`) },
+              max: { memory: k8s.Quantity.fromString(`${maxContainerMemoryMib}Mi`) },
             },
           ],
         },

@@ -2,9 +2,12 @@ import { Chart, ChartProps } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { ResolvedEnvironment } from '../lib/environment';
+import type { ProbeConfig } from '../environments/types';
 import {
   assertChecks,
+  kafkaCredentialsSecretName,
   KAFKA_INTERNAL_BOOTSTRAP,
+  KAFKA_SASL_MECHANISM,
   NODE_LABELS,
   PRIORITY_CLASSES,
   TRADING_PRIORITY_CLASSES,
@@ -40,6 +43,38 @@ export interface TradingAppProps {
    * @default {}
    */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Secret in the app's namespace with its Kafka credentials (`username`, `password`,
+   * `sasl.jaas.config`), exposed as `KAFKA_SASL_*` variables.
+   * @default - `<name>-kafka-credentials`, created at boot for each configured trading app
+   */
+  readonly kafkaCredentialsSecret?: string;
+  /**
+   * Numeric user the container runs as (Pod Security `restricted` needs non-root).
+   * @default 10001
+   */
+  readonly runAsUser?: number;
+  /** @default - no readiness probe */
+  readonly readinessProbe?: ProbeConfig;
+  /** @default - no liveness probe */
+  readonly livenessProbe?: ProbeConfig;
+}
+
+/** Default non-root user of trading containers. */
+export const DEFAULT_RUN_AS_USER = 10001;
+
+/** Size of the writable `/tmp` (the root filesystem is read-only); counts against the memory limit. */
+const TMP_SIZE_LIMIT = '256Mi';
+
+function probe(config: ProbeConfig | undefined): k8s.Probe | undefined {
+  if (!config) return undefined;
+  const port = k8s.IntOrString.fromNumber(config.port);
+  return {
+    ...(config.path !== undefined ? { httpGet: { path: config.path, port } } : { tcpSocket: { port } }),
+    periodSeconds: config.periodSeconds ?? 10,
+    initialDelaySeconds: config.initialDelaySeconds ?? 0,
+    failureThreshold: config.failureThreshold ?? 3,
+  };
 }
 
 /** The checks a trading app's props must pass; each message has the value and the fix. */
@@ -57,17 +92,36 @@ export function tradingAppProblems(props: TradingAppProps): Array<string | undef
         ? undefined
         : `trading app '${props.name}' has ${key} ${props[key]}; use a whole number > 0`,
     ),
+    props.runAsUser === undefined || (Number.isInteger(props.runAsUser) && props.runAsUser > 0)
+      ? undefined
+      : `trading app '${props.name}' has runAsUser ${JSON.stringify(props.runAsUser)}; use a non-root user id > 0 (Pod Security restricted), e.g. 10001`,
+    ...(['readinessProbe', 'livenessProbe'] as const).map((key) => {
+      const p = props[key];
+      if (p === undefined) return undefined;
+      if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) {
+        return `trading app '${props.name}' has ${key}.port ${JSON.stringify(p.port)}; use a container port 1-65535`;
+      }
+      return p.path === undefined || (typeof p.path === 'string' && p.path.startsWith('/'))
+        ? undefined
+        : `trading app '${props.name}' has ${key}.path ${JSON.stringify(p.path)}; use an HTTP path starting with '/', or leave it out for a TCP probe`;
+    }),
   ];
 }
 
 /**
  * An ingestion or strategy Deployment: on the app nodes (`app=true`), with a trading
  * priority class, requests and a memory limit that count against the namespace quota,
- * and `KAFKA_BOOTSTRAP_SERVERS` pointing at the internal Kafka listener.
+ * `KAFKA_BOOTSTRAP_SERVERS` pointing at the internal Kafka listener and the app's own
+ * Kafka credentials from a Secret. Hardened for Pod Security `restricted`: non-root,
+ * read-only root filesystem with a writable `/tmp`, seccomp `RuntimeDefault`, no
+ * capabilities. With more than one replica: spread across app nodes and a
+ * PodDisruptionBudget so a node drain keeps all but one replica running.
  */
 export class TradingApp extends Construct {
   /** The rendered Deployment. */
   public readonly deployment: k8s.KubeDeployment;
+  /** The PodDisruptionBudget, when there is more than one replica. */
+  public readonly disruptionBudget?: k8s.KubePodDisruptionBudget;
   /** The priority class the pods run with. */
   public readonly priorityClassName: string;
 
@@ -77,40 +131,91 @@ export class TradingApp extends Construct {
     this.priorityClassName =
       props.priorityClassName ??
       (props.namespace === 'ingestion' ? PRIORITY_CLASSES.high.name : PRIORITY_CLASSES.medium.name);
-    const labels = { 'app.kubernetes.io/name': props.name, 'app.kubernetes.io/part-of': 'trading' };
+    const selector = { 'app.kubernetes.io/name': props.name };
+    const labels = { ...selector, 'app.kubernetes.io/part-of': 'trading' };
+    const replicas = props.replicas ?? 1;
     const memory = k8s.Quantity.fromString(`${props.memoryMib ?? 256}Mi`);
-    const env = {
-      KAFKA_BOOTSTRAP_SERVERS: props.kafkaBootstrapServers ?? KAFKA_INTERNAL_BOOTSTRAP,
-      ...props.env,
-    };
+    const credentials = props.kafkaCredentialsSecret ?? kafkaCredentialsSecretName(props.name);
+    const fromSecret = (name: string, key: string): k8s.EnvVar => ({
+      name,
+      valueFrom: { secretKeyRef: { name: credentials, key } },
+    });
+    const env: k8s.EnvVar[] = [
+      { name: 'KAFKA_BOOTSTRAP_SERVERS', value: props.kafkaBootstrapServers ?? KAFKA_INTERNAL_BOOTSTRAP },
+      { name: 'KAFKA_SECURITY_PROTOCOL', value: 'SASL_PLAINTEXT' },
+      { name: 'KAFKA_SASL_MECHANISM', value: KAFKA_SASL_MECHANISM },
+      fromSecret('KAFKA_SASL_USERNAME', 'username'),
+      fromSecret('KAFKA_SASL_PASSWORD', 'password'),
+      fromSecret('KAFKA_SASL_JAAS_CONFIG', 'sasl.jaas.config'),
+      ...Object.entries(props.env ?? {}).map(([name, value]) => ({ name, value })),
+    ];
+    const runAsUser = props.runAsUser ?? DEFAULT_RUN_AS_USER;
 
     this.deployment = new k8s.KubeDeployment(this, 'Resource', {
       metadata: { name: props.name, namespace: props.namespace, labels },
       spec: {
-        replicas: props.replicas ?? 1,
-        selector: { matchLabels: { 'app.kubernetes.io/name': props.name } },
+        replicas,
+        selector: { matchLabels: selector },
         template: {
           metadata: { labels },
           spec: {
             priorityClassName: this.priorityClassName,
-            securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser,
+              runAsGroup: runAsUser,
+              fsGroup: runAsUser,
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+            automountServiceAccountToken: false,
             nodeSelector: { [NODE_LABELS.app.key]: NODE_LABELS.app.value },
+            ...(replicas > 1
+              ? {
+                  // One replica per app node while the nodes are healthy; cordoned or
+                  // tainted nodes do not count, so a drain never leaves a pod pending.
+                  topologySpreadConstraints: [
+                    {
+                      topologyKey: 'kubernetes.io/hostname',
+                      maxSkew: 1,
+                      whenUnsatisfiable: 'DoNotSchedule',
+                      nodeTaintsPolicy: 'Honor',
+                      labelSelector: { matchLabels: selector },
+                    },
+                  ],
+                }
+              : {}),
             containers: [
               {
                 name: props.name,
                 image: props.image,
-                env: Object.entries(env).map(([name, value]) => ({ name, value })),
+                env,
                 resources: {
                   requests: { cpu: k8s.Quantity.fromString(`${props.cpuMillis ?? 250}m`), memory },
                   limits: { memory },
                 },
-                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+                securityContext: {
+                  runAsNonRoot: true,
+                  allowPrivilegeEscalation: false,
+                  readOnlyRootFilesystem: true,
+                  capabilities: { drop: ['ALL'] },
+                },
+                volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+                readinessProbe: probe(props.readinessProbe),
+                livenessProbe: probe(props.livenessProbe),
               },
             ],
+            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString(TMP_SIZE_LIMIT) } }],
           },
         },
       },
     });
+
+    if (replicas > 1) {
+      this.disruptionBudget = new k8s.KubePodDisruptionBudget(this, 'Budget', {
+        metadata: { name: props.name, namespace: props.namespace, labels },
+        spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
+      });
+    }
   }
 }
 
@@ -137,6 +242,9 @@ export class TradingAppsChart extends Chart {
         cpuMillis: app.cpuMillis,
         memoryMib: app.memoryMib,
         priorityClassName: app.priorityClass,
+        runAsUser: app.runAsUser,
+        readinessProbe: app.readinessProbe,
+        livenessProbe: app.livenessProbe,
       });
     }
     this.apps = apps;

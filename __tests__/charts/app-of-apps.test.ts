@@ -8,10 +8,10 @@ const synth = (env: ResolvedEnvironment) => Testing.synth(new AppOfAppsChart(Tes
 const wave = (app: Manifest) => Number(app.metadata.annotations['argocd.argoproj.io/sync-wave']);
 
 describe('AppOfAppsChart', () => {
-  test('syncs platform, operator, kafka, monitoring and apps in that order of waves', () => {
+  test('syncs platform, operator, kafka, trading apps and, last, the optional monitoring', () => {
     const apps = ofKind(synth(resolved('prod')), 'Application');
     const order = [...apps].sort((a, b) => wave(a) - wave(b)).map((a) => a.metadata.name);
-    expect(order).toEqual(['platform', 'strimzi-operator', 'kafka', 'monitoring', 'trading-apps']);
+    expect(order).toEqual(['platform', 'strimzi-operator', 'kafka', 'trading-apps', 'monitoring']);
     expect(new Set(apps.map(wave)).size).toBe(apps.length);
   });
 

@@ -1,5 +1,6 @@
 import { Testing } from 'cdk8s';
-import { KafkaChart, KafkaChartProps, replicationFor } from '../../charts/kafka';
+import { SERVER_TYPES } from '../../lib/server-types';
+import { kafkaBrokerSizing, KafkaChart, KafkaChartProps, replicationFor } from '../../charts/kafka';
 import type { ResolvedEnvironment } from '../../lib/environment';
 import { find, ofKind, resolved } from './helpers';
 import type { Manifest } from './helpers';
@@ -52,7 +53,8 @@ describe('KafkaChart', () => {
     const spec = find(synth(resolved('prod')), 'Kafka', 'trading-cluster').spec;
     expect(spec.kafka.version).toBe('4.0.1');
     expect(spec.kafka.authorization.type).toBe('simple');
-    expect(spec.entityOperator).toEqual(expect.objectContaining({ topicOperator: {}, userOperator: {} }));
+    expect(Object.keys(spec.entityOperator).sort()).toEqual(['template', 'topicOperator', 'userOperator']);
+    expect(spec.entityOperator.userOperator.resources.limits.memory).toBe('384Mi');
     expect(spec.kafka.metricsConfig.type).toBe('strimziMetricsReporter');
   });
 
@@ -116,7 +118,89 @@ describe('KafkaChart', () => {
     expect(topicAcls[0].operations).toEqual(['Describe', 'Read', 'Write']);
   });
 
+  test('no client is a super user: the internal listener authenticates with SCRAM-SHA-512', () => {
+    const kafka = find(synth(resolved('prod')), 'Kafka', 'trading-cluster').spec.kafka;
+    expect(kafka.authorization).toEqual({ type: 'simple' });
+    expect(kafka.listeners[0].authentication).toEqual({ type: 'scram-sha-512' });
+    for (const listener of kafka.listeners) expect(listener.authentication).toBeDefined();
+  });
+
+  test.each([
+    // server type, node GB -> memory request = limit, heap, CPU request
+    ['cx33', 6656, 3328, 3500],
+    ['ccx23', 14336, 6144, 3500],
+    ['cpx22', 2560, 1280, 1500],
+  ] as const)(
+    'sizes brokers from the kafka server type %s (Burstable with a fixed heap, never BestEffort)',
+    (serverType, memoryMib, heapMib, cpuMillis) => {
+      const env = resolved('dev', { kafka: { count: 1, serverType } });
+      const pool = find(synth(env), 'KafkaNodePool', 'dual-role').spec;
+      expect(pool.resources).toEqual({
+        requests: { cpu: `${cpuMillis}m`, memory: `${memoryMib}Mi` },
+        limits: { memory: `${memoryMib}Mi` },
+      });
+      expect(pool.jvmOptions).toEqual({ '-Xms': `${heapMib}m`, '-Xmx': `${heapMib}m` });
+      expect(kafkaBrokerSizing(SERVER_TYPES[serverType])).toEqual({ memoryMib, heapMib, cpuMillis });
+      // the heap leaves room for off-heap memory and page cache inside the limit
+      expect(heapMib).toBeLessThanOrEqual(memoryMib / 2);
+    },
+  );
+
+  test('gives every trading app its own KafkaUser: ingestion produces, strategies consume in their group', () => {
+    const users = ofKind(synth(resolved('prod')), 'KafkaUser');
+    expect(users.map((u) => u.metadata.name).sort()).toEqual([
+      'app-market-data-ingest',
+      'app-momentum-strategy',
+      'external-client',
+    ]);
+    const ingest = find(users, 'KafkaUser', 'app-market-data-ingest').spec;
+    expect(ingest.authentication).toEqual({
+      type: 'scram-sha-512',
+      password: { valueFrom: { secretKeyRef: { name: 'app-market-data-ingest-password', key: 'password' } } },
+    });
+    expect(
+      ingest.authorization.acls.map((a: Manifest) => [a.resource.type, a.resource.name, a.operations]),
+    ).toEqual([
+      ['topic', 'stock-stream', ['Describe', 'Write']],
+      ['topic', 'signals', ['Describe', 'Write']],
+    ]);
+    const strategy = find(users, 'KafkaUser', 'app-momentum-strategy').spec.authorization.acls;
+    expect(
+      strategy.map((a: Manifest) => [a.resource.type, a.resource.name, a.resource.patternType, a.operations]),
+    ).toEqual([
+      ['topic', 'stock-stream', 'literal', ['Describe', 'Read']],
+      ['topic', 'signals', 'literal', ['Describe', 'Read']],
+      ['group', 'momentum-strategy', 'prefix', ['Read']],
+    ]);
+    // no consumer may write, no producer may read
+    expect(JSON.stringify(strategy)).not.toContain('Write');
+  });
+
+  test("limits an app's ACLs to the topics it lists", () => {
+    const env = resolved('prod', {
+      tradingApps: [{ name: 'sig', kind: 'strategies', image: 'example/sig:1', topics: ['signals'] }],
+    });
+    const acls = find(synth(env), 'KafkaUser', 'app-sig').spec.authorization.acls;
+    expect(acls.map((a: Manifest) => a.resource.name)).toEqual(['signals', 'sig']);
+  });
+
   describe('fails at synth with the value and the fix', () => {
+    test('an app listing a topic that does not exist', () => {
+      const env = resolved('dev', {
+        tradingApps: [{ name: 'x', kind: 'ingestion', image: 'example/x:1', topics: ['nope'] }],
+      });
+      expect(() => synth(env)).toThrow(
+        "trading app 'x' lists topic 'nope', which is not in topics; add it to topics or remove it from the app",
+      );
+    });
+
+    test('kafka nodes of a server type whose memory is unknown', () => {
+      const env = resolved('dev', { kafka: { count: 1, serverType: 'cx99' } });
+      expect(() => synth(env)).toThrow(
+        "kafka server type 'cx99' is not in lib/server-types.ts, so the brokers' memory and heap cannot be sized",
+      );
+    });
+
     test('a topic with more replicas than brokers', () => {
       const env = resolved('dev', { topics: [{ name: 'stock-stream', partitions: 6, replicas: 3 }] });
       expect(() => synth(env)).toThrow(

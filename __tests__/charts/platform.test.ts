@@ -6,7 +6,7 @@ const synth = (env = resolved('prod')) =>
   Testing.synth(new PlatformChart(Testing.app(), 'platform', { env }));
 
 describe('PlatformChart', () => {
-  test('creates the five namespaces and keeps argocd out of pruning', () => {
+  test('creates the five namespaces (prod, with monitoring) and keeps argocd out of pruning', () => {
     const manifests = synth();
     expect(ofKind(manifests, 'Namespace').map((n) => n.metadata.name)).toEqual([
       'kafka',
@@ -18,6 +18,26 @@ describe('PlatformChart', () => {
     expect(find(manifests, 'Namespace', 'argocd').metadata.annotations).toEqual({
       'argocd.argoproj.io/sync-options': 'Delete=false,Prune=false',
     });
+  });
+
+  test('renders the monitoring namespace, quota and LimitRange only when monitoring is on', () => {
+    const dev = synth(resolved('dev'));
+    expect(resolved('dev').monitoring).toBe(false);
+    expect(
+      dev.filter((m) => m.metadata.name === 'monitoring' || m.metadata.namespace === 'monitoring'),
+    ).toEqual([]);
+    expect(ofKind(synth(), 'Namespace').map((n) => n.metadata.name)).toContain('monitoring');
+  });
+
+  test('enforces Pod Security restricted on the trading namespaces', () => {
+    const manifests = synth();
+    for (const ns of ['ingestion', 'strategies']) {
+      expect(find(manifests, 'Namespace', ns).metadata.labels).toEqual({
+        'pod-security.kubernetes.io/enforce': 'restricted',
+        'pod-security.kubernetes.io/warn': 'restricted',
+      });
+    }
+    expect(find(manifests, 'Namespace', 'kafka').metadata.labels).toBeUndefined();
   });
 
   test('ranks priority classes kafka > trading-high > trading-medium > trading-low', () => {
@@ -51,6 +71,21 @@ describe('PlatformChart', () => {
       expect(r.spec.limits[0].defaultRequest).toEqual(
         expect.objectContaining({ cpu: expect.any(String), memory: expect.any(String) }),
       );
+  });
+
+  test('injects no CPU limit (apps burst; a defaulted limit below a request is refused) and a memory default', () => {
+    for (const r of ofKind(synth(), 'LimitRange')) {
+      const [limits] = r.spec.limits;
+      expect(limits.default).toEqual({ memory: expect.stringMatching(/^\d+Mi$/) });
+      expect(limits.max).toEqual({ memory: expect.stringMatching(/^\d+Mi$/) });
+    }
+  });
+
+  test('caps a container at the memory of one app node (prod: cpx42 = 16 GB; dev: half of cp-0)', () => {
+    const max = (env = resolved('prod')) =>
+      find(synth(env), 'LimitRange', 'container-defaults', 'ingestion').spec.limits[0].max.memory;
+    expect(max()).toBe('16384Mi');
+    expect(max(resolved('dev'))).toBe('4096Mi');
   });
 
   test('denies all traffic in trading namespaces except DNS, Kafka 9092 and scraping from monitoring', () => {

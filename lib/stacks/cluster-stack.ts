@@ -17,6 +17,7 @@ import { Ipv6Off } from '../aspects/ipv6-off';
 import { NoWorldAdminPorts } from '../aspects/no-world-admin-ports';
 import { PublicServersHaveFirewall } from '../aspects/public-servers-have-firewall';
 import { KAFKA_NODE_TAINT, NODE_LABELS } from '../../charts/constants';
+import { renderKafkaCredentials } from '../../charts/kafka-credentials';
 
 /** Props of {@link ClusterStack}. */
 export interface ClusterStackProps {
@@ -31,6 +32,12 @@ export interface ClusterStackProps {
    */
   readonly bootstrapManifests?: readonly ManifestFile[];
 }
+
+/**
+ * Taint of the control planes when there are app nodes: the kubeadm convention, which
+ * k3s's packaged add-ons (CoreDNS, Traefik, metrics-server, local-path) tolerate.
+ */
+export const CONTROL_PLANE_TAINT = 'node-role.kubernetes.io/control-plane:NoSchedule';
 
 /** Taint that keeps everything but Kafka off the kafka nodes (the Kafka chart tolerates it). */
 export const KAFKA_TAINT = `${KAFKA_NODE_TAINT.key}=${KAFKA_NODE_TAINT.value}:${KAFKA_NODE_TAINT.effect}`;
@@ -117,6 +124,18 @@ export class ClusterStack extends TerraformStack {
     // --- k3s tokens (sensitive; only references reach the JSON) -------------------------
     const serverToken = new Password(this, 'k3s-token', { length: 48, special: false });
     const agentToken = new Password(this, 'k3s-agent-token', { length: 48, special: false });
+    // One SCRAM password per trading app, delivered as Secrets through cp-0's auto-deploy folder.
+    const kafkaPasswords = Object.fromEntries(
+      env.tradingApps.map((app) => [
+        app.name,
+        new Password(this, `kafka-password-${app.name}`, { length: 32, special: false }).result,
+      ]),
+    );
+    const kafkaCredentials = renderKafkaCredentials(env, kafkaPasswords);
+    const firstServerManifests = [
+      ...(props.bootstrapManifests ?? []),
+      ...(kafkaCredentials ? [kafkaCredentials] : []),
+    ];
     const serverUrl = `https://${gateway.privateIp}:6443`;
     const tlsSans = [controlPlaneIp.ipAddress, ...(env.apiDnsName ? [env.apiDnsName] : [])];
     const natClient = { kind: 'client', gateway: env.networkGateway } as const;
@@ -165,6 +184,7 @@ export class ClusterStack extends TerraformStack {
       });
 
     // --- control plane: cp-0 carries IP #1, is the NAT gateway and bootstraps GitOps ----
+    // With app nodes, workloads stay off the control plane (k3s's own add-ons tolerate the taint).
     const appsOnControlPlane = env.appNodes.length === 0;
     this.controlPlanes = env.controlPlanes.map((planned) => {
       const first = planned.index === 0;
@@ -180,8 +200,9 @@ export class ClusterStack extends TerraformStack {
           clusterInit: first && env.controlPlanes.length > 1,
           tlsSans,
           nodeLabels: appsOnControlPlane ? label(NODE_LABELS.app) : {},
+          nodeTaints: appsOnControlPlane ? [] : [CONTROL_PLANE_TAINT],
           nat: first ? { kind: 'gateway' } : natClient,
-          manifests: first ? props.bootstrapManifests : undefined,
+          manifests: first ? firstServerManifests : undefined,
         },
       });
     });
