@@ -1,4 +1,5 @@
 import { App, Chart, ChartProps, Yaml } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import type { ResolvedEnvironment } from '../lib/environment';
@@ -27,6 +28,67 @@ end
 return hs
 `;
 
+/** The argocd-server Service: release `argocd` of the argo-cd chart, whose `nameOverride` is `argocd`. */
+export const ARGOCD_SERVER_SERVICE = 'argocd-server';
+
+/**
+ * Argo CD's own URL (argocd-cm `url`) without a DNS name: the public IP is only known at
+ * deploy time, so it is the address `kubectl port-forward svc/argocd-server -n argocd 8080:443`
+ * gives (plain HTTP inside kubectl's TLS tunnel, as argocd-server runs with `server.insecure`).
+ */
+export const ARGOCD_PORT_FORWARD_URL = 'http://localhost:8080';
+
+/**
+ * Annotations that put the Argo CD route on k3s Traefik's `websecure` entrypoint (443) only,
+ * as a TLS router. `spec.tls` alone only loads certificates; TLS on the router needs
+ * `router.tls`. Without the entrypoint list the router would also serve `web` (80) in plain HTTP.
+ */
+export const TRAEFIK_TLS_ONLY_ANNOTATIONS = {
+  'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure',
+  'traefik.ingress.kubernetes.io/router.tls': 'true',
+} as const;
+
+/**
+ * The Ingress to Argo CD's UI and API: TLS-only on Traefik's `websecure` entrypoint, with the
+ * user's certificate Secret when `argocdTlsSecretName` is set (Traefik falls back to its
+ * self-signed default certificate until the Secret exists, and when it is unset). TLS ends
+ * at Traefik, which reaches argocd-server on its plain-HTTP port (`server.insecure`), as
+ * Argo CD documents for Traefik. The argocd CLI goes through it with `--grpc-web`.
+ *
+ * With `apiDnsName` the rule matches that host; without one it has no host and answers on
+ * any name or address that reaches the control plane's public IP on 443.
+ */
+export function argocdIngress(env: ResolvedEnvironment): Record<string, unknown> {
+  const host = env.apiDnsName;
+  return k8s.KubeIngress.manifest({
+    metadata: {
+      name: ARGOCD_SERVER_SERVICE,
+      namespace: NAMESPACES.argocd,
+      annotations: { ...TRAEFIK_TLS_ONLY_ANNOTATIONS },
+    },
+    spec: {
+      ingressClassName: 'traefik',
+      rules: [
+        {
+          host,
+          http: {
+            paths: [
+              {
+                path: '/',
+                pathType: 'Prefix',
+                backend: { service: { name: ARGOCD_SERVER_SERVICE, port: { name: 'http' } } },
+              },
+            ],
+          },
+        },
+      ],
+      tls: env.argocdTlsSecretName
+        ? [{ hosts: host ? [host] : undefined, secretName: env.argocdTlsSecretName }]
+        : undefined,
+    },
+  });
+}
+
 /** The argo-cd chart values used at bootstrap. Public Helm repositories only: no credentials. */
 export function argocdHelmValues(env: ResolvedEnvironment): Record<string, unknown> {
   const repositories: Record<string, Record<string, string>> = {
@@ -47,15 +109,21 @@ export function argocdHelmValues(env: ResolvedEnvironment): Record<string, unkno
   return {
     crds: { keep: true },
     dex: { enabled: false },
+    // The chart derives argocd-cm `url` from it: https://<global.domain>.
+    ...(env.apiDnsName ? { global: { domain: env.apiDnsName } } : {}),
     configs: {
-      cm: { 'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_LUA },
-      // TLS ends at k3s's Traefik ingress.
+      cm: {
+        ...(env.apiDnsName ? {} : { url: ARGOCD_PORT_FORWARD_URL }),
+        'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_LUA,
+      },
+      // TLS ends at k3s's Traefik (see argocdIngress).
       params: { 'server.insecure': true },
       repositories,
     },
-    ...(env.apiDnsName
-      ? { server: { ingress: { enabled: true, ingressClassName: 'traefik', hostname: env.apiDnsName } } }
-      : {}),
+    // The chart's own Ingress always names a host (hostname, else global.domain), so it could
+    // not serve the no-DNS case; ours comes in through extraObjects.
+    server: { ingress: { enabled: false } },
+    extraObjects: [argocdIngress(env)],
   };
 }
 

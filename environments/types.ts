@@ -34,6 +34,36 @@ export interface TradingAppConfig {
   readonly memoryMib?: number;
   /** @default - `trading-high` for ingestion, `trading-medium` for strategies */
   readonly priorityClass?: string;
+  /**
+   * Topics the app's KafkaUser may use: ingestion apps produce to them, strategies
+   * consume from them (ACLs by kind).
+   * @default - every topic in `topics`
+   */
+  readonly topics?: readonly string[];
+  /**
+   * Numeric user the container runs as (Pod Security `restricted` needs a non-root user;
+   * an image whose USER is root would otherwise be refused by the kubelet).
+   * @default 10001
+   */
+  readonly runAsUser?: number;
+  /** HTTP (with `path`) or TCP readiness probe. @default - none */
+  readonly readinessProbe?: ProbeConfig;
+  /** HTTP (with `path`) or TCP liveness probe. @default - none */
+  readonly livenessProbe?: ProbeConfig;
+}
+
+/** A container probe: an HTTP GET when `path` is set, a TCP connect otherwise. */
+export interface ProbeConfig {
+  /** Container port to probe. */
+  readonly port: number;
+  /** HTTP path, e.g. `/healthz`. @default - a TCP probe */
+  readonly path?: string;
+  /** @default 10 */
+  readonly periodSeconds?: number;
+  /** @default 0 */
+  readonly initialDelaySeconds?: number;
+  /** @default 3 */
+  readonly failureThreshold?: number;
 }
 
 /** A Kafka topic created by the GitOps side. */
@@ -89,8 +119,23 @@ export interface EnvironmentConfig {
   /** CIDRs allowed to reach Kafka's external NodePorts on kafka-0. */
   readonly kafkaAllowedCidrs: readonly string[];
   /**
-   * Explicit opt-in to open SSH or the K3s API to the whole internet (0.0.0.0/0 or ::/0).
-   * Without it such a CIDR is rejected at synth.
+   * CIDRs allowed to reach Argo CD's UI and API (HTTPS, 443) on the control plane. Argo CD
+   * deploys anything into the cluster, so it is an admin port; `[]` closes 443 (reach it
+   * with `kubectl port-forward` only). Port 80 is never opened.
+   * @default - the `apiAllowedCidrs`
+   */
+  readonly argocdAllowedCidrs?: readonly string[];
+  /**
+   * Secret (type `kubernetes.io/tls`, in namespace `argocd`) with the certificate Traefik
+   * serves for Argo CD, e.g. one valid for `apiDnsName` that you obtained once and create
+   * each day after the cluster is up. Until it exists, and when unset, Traefik serves its
+   * self-signed default certificate.
+   * @default - Traefik's self-signed default certificate
+   */
+  readonly argocdTlsSecretName?: string;
+  /**
+   * Explicit opt-in to open SSH, the K3s API or Argo CD to the whole internet (0.0.0.0/0
+   * or ::/0). Without it such a CIDR is rejected at synth.
    * @default false
    */
   readonly allowWorldOpenAdminPorts?: boolean;

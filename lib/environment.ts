@@ -36,9 +36,11 @@ export interface PlannedServer {
 
 /** An environment with every default applied and every derived value computed. */
 export interface ResolvedEnvironment extends Required<
-  Omit<EnvironmentConfig, 'apiDnsName' | 'kafkaDnsName' | 'appCapacityOnControlPlane'>
+  Omit<EnvironmentConfig, 'apiDnsName' | 'kafkaDnsName' | 'appCapacityOnControlPlane' | 'argocdTlsSecretName'>
 > {
   readonly apiDnsName?: string;
+  /** The user's TLS Secret for Argo CD; absent: Traefik's default certificate. */
+  readonly argocdTlsSecretName?: string;
   readonly kafkaDnsName?: string;
   /** `<cluster>-<env>`, the prefix of every resource name. */
   readonly prefix: string;
@@ -71,6 +73,8 @@ const NAME = /^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$/;
 const K3S_VERSION = /^v1\.\d+\.\d+\+k3s\d+$/;
 const KAFKA_VERSION = /^4\.0\.\d+$/;
 const BRANCH = /^[A-Za-z0-9._/-]+$/;
+/** A DNS-1123 subdomain, as Kubernetes requires of Secret names. */
+const SECRET_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 type Check = (c: EnvironmentConfig) => string | string[] | undefined;
 
@@ -104,11 +108,13 @@ function groupChecks(
 }
 
 function cidrListCheck(
-  key: 'sshAllowedCidrs' | 'apiAllowedCidrs' | 'kafkaAllowedCidrs',
+  key: 'sshAllowedCidrs' | 'apiAllowedCidrs' | 'kafkaAllowedCidrs' | 'argocdAllowedCidrs',
   adminPort: string | undefined,
+  { optional = false } = {},
 ): Check {
   return (c) => {
     const list = c[key];
+    if (list === undefined && optional) return undefined;
     if (!Array.isArray(list)) return `${key} must be a list of CIDRs, e.g. ['203.0.113.0/24']`;
     const problems: string[] = [];
     list.forEach((text, i) => {
@@ -230,6 +236,11 @@ const CHECKS: readonly Check[] = [
   cidrListCheck('sshAllowedCidrs', 'SSH (22)'),
   cidrListCheck('apiAllowedCidrs', 'the K3s API (6443)'),
   cidrListCheck('kafkaAllowedCidrs', undefined),
+  cidrListCheck('argocdAllowedCidrs', 'Argo CD (HTTPS 443)', { optional: true }),
+  (c) =>
+    c.argocdTlsSecretName === undefined || SECRET_NAME.test(c.argocdTlsSecretName)
+      ? undefined
+      : `argocdTlsSecretName must be a Kubernetes Secret name (lower-case letters, digits, '-' and '.', at most 253), e.g. 'argocd-ingress-tls', got '${c.argocdTlsSecretName}'`,
   (c) =>
     typeof c.k3sVersion === 'string' && K3S_VERSION.test(c.k3sVersion)
       ? undefined
@@ -371,6 +382,7 @@ export function resolveEnvironment(config: EnvironmentConfig): ResolvedEnvironme
     kafkaHostNumber,
     appHostNumber,
     allowWorldOpenAdminPorts: config.allowWorldOpenAdminPorts ?? false,
+    argocdAllowedCidrs: config.argocdAllowedCidrs ?? config.apiAllowedCidrs,
     kafkaExternalBootstrapPort,
     kafkaVersion: config.kafkaVersion ?? '4.0.1',
     kafkaStorageGb: config.kafkaStorageGb ?? 20,

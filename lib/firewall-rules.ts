@@ -12,9 +12,10 @@ export interface InboundRule {
 const ANYWHERE = ['0.0.0.0/0', '::/0'];
 
 /**
- * Inbound rules of the control plane's public interface: SSH and the K3s API only from
- * the configured CIDRs (no world access unless the config opts in), HTTP/HTTPS for
- * ingress (ArgoCD), ICMP. A rule with no allowed CIDR is left out, which closes its port.
+ * Inbound rules of the control plane's public interface: SSH, the K3s API and Argo CD
+ * (HTTPS through k3s's Traefik) only from the configured CIDRs (no world access unless the
+ * config opts in), and ICMP. Port 80 stays closed: Argo CD is served over TLS only. A rule
+ * with no allowed CIDR is left out, which closes its port.
  */
 export function controlPlaneRules(env: ResolvedEnvironment): InboundRule[] {
   return [
@@ -25,8 +26,12 @@ export function controlPlaneRules(env: ResolvedEnvironment): InboundRule[] {
       port: '6443',
       sourceIps: env.apiAllowedCidrs,
     },
-    { description: 'HTTP ingress', protocol: 'tcp', port: '80', sourceIps: ANYWHERE },
-    { description: 'HTTPS ingress (ArgoCD)', protocol: 'tcp', port: '443', sourceIps: ANYWHERE },
+    {
+      description: 'Argo CD (HTTPS) from admin CIDRs',
+      protocol: 'tcp',
+      port: '443',
+      sourceIps: env.argocdAllowedCidrs,
+    },
     { description: 'ICMP', protocol: 'icmp', sourceIps: ANYWHERE },
   ].filter((rule) => rule.sourceIps.length > 0) as InboundRule[];
 }

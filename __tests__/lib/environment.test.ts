@@ -40,6 +40,14 @@ describe('shipped environments', () => {
     expect(resolveEnvironment(dev).appCapacity).toEqual({ cores: 2, memoryGb: 4 }); // cx33 / 2
   });
 
+  test('Argo CD is reachable from the K3s API CIDRs unless argocdAllowedCidrs says otherwise', () => {
+    expect(resolveEnvironment(dev).argocdAllowedCidrs).toEqual(dev.apiAllowedCidrs);
+    expect(
+      resolveEnvironment({ ...dev, argocdAllowedCidrs: ['198.51.100.0/24'] }).argocdAllowedCidrs,
+    ).toEqual(['198.51.100.0/24']);
+    expect(resolveEnvironment({ ...dev, argocdAllowedCidrs: [] }).argocdAllowedCidrs).toEqual([]);
+  });
+
   test('an HA control plane gets .10-.12', () => {
     const env = resolveEnvironment({ ...prod, controlPlane: { count: 3, serverType: 'cpx32' } });
     expect(env.controlPlanes.map((s) => s.privateIp)).toEqual(['10.1.1.10', '10.1.1.11', '10.1.1.12']);
@@ -163,6 +171,27 @@ describe('validation rules reject bad configs with the value and the fix', () =>
     expectRejected(
       { apiAllowedCidrs: ['::/0'] },
       /apiAllowedCidrs\[0\] '::\/0' opens the K3s API \(6443\) to the whole internet/,
+    );
+  });
+  test('Argo CD open to the world needs an explicit opt-in', () => {
+    expectRejected(
+      { argocdAllowedCidrs: ['0.0.0.0/0'] },
+      /argocdAllowedCidrs\[0\] '0.0.0.0\/0' opens Argo CD \(HTTPS 443\) to the whole internet; .*allowWorldOpenAdminPorts: true/,
+    );
+    expect(
+      environmentProblems({ ...dev, argocdAllowedCidrs: ['0.0.0.0/0'], allowWorldOpenAdminPorts: true }),
+    ).toEqual([]);
+  });
+  test('Argo CD CIDR syntax', () => {
+    expectRejected(
+      { argocdAllowedCidrs: ['office'] },
+      /argocdAllowedCidrs\[0\] 'office' is not a CIDR; write it as 'a.b.c.d\/n'/,
+    );
+  });
+  test('Argo CD TLS Secret name', () => {
+    expectRejected(
+      { argocdTlsSecretName: 'Argo_TLS' },
+      /argocdTlsSecretName must be a Kubernetes Secret name .*got 'Argo_TLS'/,
     );
   });
   test('allowed CIDR syntax', () => {

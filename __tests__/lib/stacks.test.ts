@@ -162,16 +162,38 @@ describe('cluster stack', () => {
     }
   });
 
-  test('no firewall opens SSH or the K3s API to the world', () => {
+  test('no firewall opens SSH, the K3s API or Argo CD to the world', () => {
     for (const json of [devJson, prodJson]) {
       for (const firewall of Object.values(json.resource.hcloud_firewall)) {
         for (const rule of firewall.rule) {
-          if (rule.port === '22' || rule.port === '6443') {
+          if (['22', '6443', '443', '80'].includes(rule.port)) {
             expect(rule.source_ips).toEqual(['203.0.113.0/24']);
           }
         }
       }
     }
+  });
+
+  describe('the control plane opens 443 (Argo CD over TLS) only to argocdAllowedCidrs, and never 80', () => {
+    const controlPlaneTcp = (config: EnvironmentConfig) => {
+      const firewall = Object.values(cluster(config).resource.hcloud_firewall).find(
+        (f) => f.name === `trading-${config.name}-control-plane`,
+      )!;
+      return firewall.rule.filter((r: { protocol: string }) => r.protocol === 'tcp');
+    };
+    const sourcesOf443 = (config: EnvironmentConfig) =>
+      controlPlaneTcp(config).find((r: { port: string }) => r.port === '443')?.source_ips;
+
+    test('by default from the apiAllowedCidrs; port 80 stays closed', () => {
+      expect(controlPlaneTcp(dev).map((r: { port: string }) => r.port)).toEqual(['22', '6443', '443']);
+      expect(sourcesOf443(dev)).toEqual(dev.apiAllowedCidrs);
+    });
+    test('from argocdAllowedCidrs when set', () => {
+      expect(sourcesOf443({ ...dev, argocdAllowedCidrs: ['198.51.100.0/24'] })).toEqual(['198.51.100.0/24']);
+    });
+    test('not at all with an empty list (port-forward only)', () => {
+      expect(sourcesOf443({ ...dev, argocdAllowedCidrs: [] })).toBeUndefined();
+    });
   });
 
   test('kafka-0 alone gets the firewall opening exactly the Kafka external NodePorts', () => {
@@ -229,7 +251,12 @@ describe('cluster stack', () => {
 
   test('the k3s tokens come from random_password and agents get only the agent token', () => {
     const passwords = Object.keys(prodJson.resource.random_password).sort();
-    expect(passwords).toEqual(['k3s-agent-token', 'k3s-token']);
+    expect(passwords).toEqual([
+      'k3s-agent-token',
+      'k3s-token',
+      'kafka-password-market-data-ingest',
+      'kafka-password-momentum-strategy',
+    ]);
     const cp = serverNamed(prodJson, 'trading-prod-cp-0').user_data;
     expect(cp).toContain("token: '${random_password.k3s-token.result}'");
     expect(cp).toContain("agent-token: '${random_password.k3s-agent-token.result}'");
@@ -246,6 +273,28 @@ describe('cluster stack', () => {
     expect(serverNamed(prodJson, 'trading-prod-app-0').user_data).toContain("- 'app=true'");
     // dev has no app nodes: apps run on the control plane
     expect(serverNamed(devJson, 'trading-dev-cp-0').user_data).toContain("- 'app=true'");
+  });
+
+  test('with app nodes the control planes are tainted, so workloads stay off the server holding the token', () => {
+    for (const cp of servers(prodJson).filter((s) => s.labels.role === 'control-plane')) {
+      expect(cp.user_data).toContain("- 'node-role.kubernetes.io/control-plane:NoSchedule'");
+      expect(cp.user_data).not.toContain("- 'app=true'");
+    }
+    // dev has no app nodes: its control plane runs the apps and stays untainted
+    expect(serverNamed(devJson, 'trading-dev-cp-0').user_data).not.toContain('control-plane:NoSchedule');
+  });
+
+  test('each trading app gets a Terraform-generated Kafka password, delivered as Secrets by cp-0 only', () => {
+    const cp = serverNamed(prodJson, 'trading-prod-cp-0').user_data;
+    expect(cp).toContain('/var/lib/rancher/k3s/server/manifests/kafka-credentials.yaml');
+    for (const app of ['market-data-ingest', 'momentum-strategy']) {
+      expect(cp).toContain(`password: \${random_password.kafka-password-${app}.result}`);
+    }
+    expect(cp).toContain('name: app-market-data-ingest-password');
+    expect(cp).toContain('name: market-data-ingest-kafka-credentials');
+    for (const other of servers(prodJson).filter((s) => s.name !== 'trading-prod-cp-0')) {
+      expect(other.user_data).not.toContain('kafka-password');
+    }
   });
 
   test("the control plane's user data carries the ArgoCD bootstrap", () => {

@@ -60,11 +60,13 @@ describe('Ipv6Off', () => {
 });
 
 describe('NoWorldAdminPorts', () => {
-  const firewall = (sourceIps: string[]) => (s: TerraformStack) =>
-    new Firewall(s, 'fw', {
-      name: 'fw-1',
-      rule: [{ direction: 'in', protocol: 'tcp', port: '22', sourceIps }],
-    });
+  const firewall =
+    (sourceIps: string[], port = '22') =>
+    (s: TerraformStack) =>
+      new Firewall(s, 'fw', {
+        name: 'fw-1',
+        rule: [{ direction: 'in', protocol: 'tcp', port, sourceIps }],
+      });
   test('passes SSH from a restricted CIDR', () => {
     expect(stackWith(firewall(['203.0.113.0/24']), new NoWorldAdminPorts())).not.toThrow();
   });
@@ -72,6 +74,20 @@ describe('NoWorldAdminPorts', () => {
     expect(stackWith(firewall(['0.0.0.0/0']), new NoWorldAdminPorts())).toThrow(
       /firewall 'fw-1' opens port 22 to the whole internet; restrict source_ips or set allowWorldOpenAdminPorts: true/,
     );
+  });
+  test.each(['443', '80'])('rejects Traefik port %s (Argo CD) from the whole internet', (port) => {
+    expect(stackWith(firewall(['0.0.0.0/0'], port), new NoWorldAdminPorts())).toThrow(
+      new RegExp(`firewall 'fw-1' opens port ${port} to the whole internet`),
+    );
+  });
+  test('rejects a world-open range or `any` that covers an admin port, naming the ports', () => {
+    expect(stackWith(firewall(['0.0.0.0/0'], '1-1024'), new NoWorldAdminPorts())).toThrow(
+      /opens port 1-1024 \(admin ports 22, 443, 80\) to the whole internet/,
+    );
+    expect(stackWith(firewall(['::/0'], 'any'), new NoWorldAdminPorts())).toThrow(/opens port any/);
+  });
+  test('passes a world-open port that is not an admin port', () => {
+    expect(stackWith(firewall(['0.0.0.0/0'], '32100'), new NoWorldAdminPorts())).not.toThrow();
   });
   test('accepts it after the explicit opt-in', () => {
     expect(stackWith(firewall(['::/0']), new NoWorldAdminPorts(true))).not.toThrow();
