@@ -1,11 +1,17 @@
-import { Token } from 'cdktf';
+import { Fn, Token } from 'cdktf';
 import * as YAML from 'yaml';
 import { ipInCidr, parseCidr } from '../lib/network';
 import {
   BOOTSTRAP_SCRIPT,
   BOOTSTRAP_SCRIPT_PATH,
+  BOOTSTRAP_UNIT,
+  BOOTSTRAP_UNIT_NAME,
   K3S_CONFIG_PATH,
   K3S_MANIFESTS_DIR,
+  METADATA_BLOCK_SCRIPT,
+  METADATA_BLOCK_SCRIPT_PATH,
+  METADATA_BLOCK_UNIT,
+  METADATA_BLOCK_UNIT_NAME,
   NAT_SCRIPT,
   NAT_SCRIPT_PATH,
   NAT_UNIT,
@@ -14,11 +20,15 @@ import {
 } from './k3s-node-scripts';
 
 export {
+  BOOTSTRAP_SCRIPT_PATH,
+  BOOTSTRAP_UNIT_NAME,
   DONE_MARKER_PATH,
   K3S_CONFIG_PATH,
   K3S_MANIFESTS_DIR,
   LOG_PATH,
-  BOOTSTRAP_SCRIPT_PATH,
+  METADATA_BLOCK_UNIT_NAME,
+  NAT_UNIT_NAME,
+  NODE_ENV_PATH,
 } from './k3s-node-scripts';
 
 /** A Kubernetes manifest k3s applies at start: dropped into `/var/lib/rancher/k3s/server/manifests/`. */
@@ -306,6 +316,16 @@ export function k3sUserDataProblems(props: K3sNodeUserDataProps): string[] {
   });
 }
 
+/**
+ * The install script of the k3s release itself (its tag on GitHub), not the moving
+ * https://get.k3s.io, so a new installer never reaches a node unannounced. The `+` of the
+ * tag is URL-encoded (`v1.34.1%2Bk3s1`); a Terraform token is encoded by Terraform.
+ */
+export function k3sInstallerUrl(k3sVersion: string): string {
+  const tag = unresolved(k3sVersion) ? Fn.urlencode(k3sVersion) : encodeURIComponent(k3sVersion);
+  return `https://raw.githubusercontent.com/k3s-io/k3s/${tag}/install.sh`;
+}
+
 /** A shell single-quoted word; values are validated or Terraform tokens, this guards the rest. */
 function shellQuote(value: string): string {
   return `'${value.split("'").join(`'\\''`)}'`;
@@ -316,6 +336,7 @@ function nodeEnv(props: K3sNodeUserDataProps): string {
   const vars: Record<string, string> = {
     K3S_ROLE: props.role,
     K3S_VERSION: props.k3sVersion,
+    K3S_INSTALLER_URL: k3sInstallerUrl(props.k3sVersion),
     PRIVATE_IP: props.privateIp,
     NETWORK_CIDR: props.networkCidr,
     SERVER_URL: props.serverUrl ?? '',
@@ -361,7 +382,8 @@ interface WriteFile {
 
 /**
  * Renders a k3s node's cloud-init user data: `write_files` for the k3s config, per-node
- * values, scripts and manifests, and a single `runcmd` that runs the bootstrap script.
+ * values, scripts, systemd units and manifests, and a single `runcmd` that enables the
+ * units and starts the bootstrap unit without waiting for it.
  *
  * Values are kept verbatim (no line folding) so cdktf tokens such as the Terraform-generated
  * join token survive into the Terraform JSON; the static text contains no `${` or `%{`.
@@ -378,22 +400,29 @@ export function renderK3sUserData(props: K3sNodeUserDataProps): string {
     );
   }
 
+  const units: { readonly name: string; readonly content: string }[] = [
+    { name: METADATA_BLOCK_UNIT_NAME, content: METADATA_BLOCK_UNIT },
+    ...(props.nat.kind === 'none' ? [] : [{ name: NAT_UNIT_NAME, content: NAT_UNIT }]),
+    { name: BOOTSTRAP_UNIT_NAME, content: BOOTSTRAP_UNIT },
+  ];
   const files: WriteFile[] = [
     { path: K3S_CONFIG_PATH, content: k3sConfig(props), permissions: '0600' },
     { path: NODE_ENV_PATH, content: nodeEnv(props), permissions: '0644' },
+    { path: METADATA_BLOCK_SCRIPT_PATH, content: METADATA_BLOCK_SCRIPT, permissions: '0700' },
     ...(props.nat.kind === 'none'
       ? []
-      : [
-          { path: NAT_SCRIPT_PATH, content: NAT_SCRIPT, permissions: '0700' },
-          { path: `/etc/systemd/system/${NAT_UNIT_NAME}`, content: NAT_UNIT, permissions: '0644' },
-        ]),
+      : [{ path: NAT_SCRIPT_PATH, content: NAT_SCRIPT, permissions: '0700' }]),
     { path: BOOTSTRAP_SCRIPT_PATH, content: BOOTSTRAP_SCRIPT, permissions: '0700' },
+    ...units.map((u) => ({ path: `/etc/systemd/system/${u.name}`, content: u.content, permissions: '0644' })),
     ...(props.manifests ?? []).map((m) => ({
       path: `${K3S_MANIFESTS_DIR}/${m.fileName}`,
       content: m.content.endsWith('\n') ? m.content : `${m.content}\n`,
       permissions: '0600',
     })),
   ];
+  // runcmd runs inside cloud-final.service: a blocking start of a unit ordered after it
+  // would deadlock, and the bootstrap may take long, so start it without waiting.
+  const enable = units.map((u) => u.name).join(' ');
   const document = {
     write_files: files.map((f) => ({
       path: f.path,
@@ -401,7 +430,7 @@ export function renderK3sUserData(props: K3sNodeUserDataProps): string {
       permissions: f.permissions,
       content: f.content,
     })),
-    runcmd: [['/bin/bash', BOOTSTRAP_SCRIPT_PATH]],
+    runcmd: [`systemctl enable ${enable} && systemctl start --no-block ${BOOTSTRAP_UNIT_NAME}`],
   };
   const userData = '#cloud-config\n' + YAML.stringify(document, { lineWidth: 0 });
 

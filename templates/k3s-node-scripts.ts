@@ -1,6 +1,7 @@
 /**
- * The static files a k3s node's cloud-init writes to disk: the bootstrap script that the
- * single `runcmd` entry runs, the NAT script and its systemd unit.
+ * The static files a k3s node's cloud-init writes to disk: the bootstrap script and the
+ * systemd unit that runs it until it succeeds, the metadata block and the NAT scripts
+ * with the units that re-apply them at every boot.
  *
  * They are string constants, not files read at run time, because the app is bundled with
  * esbuild. Every per-node value comes from {@link NODE_ENV_PATH} and every k3s setting from
@@ -13,20 +14,34 @@
 export const NODE_ENV_PATH = '/etc/k3s-bootstrap/node.env';
 /** k3s reads its flags from this file; holds the join tokens, hence mode 0600. */
 export const K3S_CONFIG_PATH = '/etc/rancher/k3s/config.yaml';
-/** The bootstrap script run once by the single `runcmd` entry. */
+/** The bootstrap script, run by {@link BOOTSTRAP_UNIT_NAME}. */
 export const BOOTSTRAP_SCRIPT_PATH = '/usr/local/sbin/k3s-bootstrap';
+/** Runs the bootstrap script until it succeeds; the single `runcmd` entry starts it. */
+export const BOOTSTRAP_UNIT_NAME = 'k3s-bootstrap.service';
 /** The NAT script, run by the bootstrap script and at every boot by {@link NAT_UNIT_NAME}. */
 export const NAT_SCRIPT_PATH = '/usr/local/sbin/k3s-nat-setup';
-/** The systemd unit that re-applies NAT at every boot (iptables and routes are not persistent). */
+/** The systemd unit that re-applies NAT at every boot (iptables rules are not persistent). */
 export const NAT_UNIT_NAME = 'k3s-nat.service';
-/** Everything the bootstrap and NAT scripts print during first boot. */
+/** The metadata block script, run by the bootstrap script and at every boot by {@link METADATA_BLOCK_UNIT_NAME}. */
+export const METADATA_BLOCK_SCRIPT_PATH = '/usr/local/sbin/k3s-metadata-block';
+/** The systemd unit that blocks pods from the metadata service at every boot, before k3s. */
+export const METADATA_BLOCK_UNIT_NAME = 'k3s-metadata-block.service';
+/** Hetzner's metadata service: serves the node's user data (k3s tokens included) to anything on the node. */
+export const METADATA_IP = '169.254.169.254';
+/** Everything the bootstrap and the scripts it runs print. */
 export const LOG_PATH = '/root/cloud-init.log';
-/** Written when the bootstrap has finished; its absence after boot means it failed. */
+/** Written when the bootstrap has finished; its absence after boot means it has not succeeded yet. */
 export const DONE_MARKER_PATH = '/root/cloud-init.done';
 /** k3s applies every manifest in this directory at start and whenever one changes. */
 export const K3S_MANIFESTS_DIR = '/var/lib/rancher/k3s/server/manifests';
+/** systemd-networkd's configuration directory for the administrator's files. */
+export const NETWORKD_DIR = '/etc/systemd/network';
+/** Private-only nodes: our .network file for the private interface, used when networkd manages it with none. */
+export const PRIVATE_NETWORK_FILE = `${NETWORKD_DIR}/05-k3s-private.network`;
+/** Private-only nodes: the drop-in that adds the default route to the .network file networkd uses. */
+export const NAT_ROUTE_DROP_IN = '90-k3s-nat.conf';
 
-/** Shell function shared by both scripts: the interface that carries PRIVATE_IP, by bounded wait. */
+/** Shell function of the bootstrap and NAT scripts: the interface that carries PRIVATE_IP, by bounded wait. */
 const FIND_PRIVATE_IFACE = `# The private interface's name depends on the server type (enp7s0, ens10, ...):
 # find it by the private IP, waiting for the network to attach it.
 find_private_iface() {
@@ -44,18 +59,81 @@ find_private_iface() {
   return 1
 }`;
 
+/** Shell function of the NAT and metadata block scripts. */
+const REQUIRE_IPTABLES = `# Ubuntu's images ship iptables; install it (package index first) where one does not.
+require_iptables() {
+  command -v iptables >/dev/null && return 0
+  log "iptables is missing, installing it"
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q iptables
+}`;
+
+/** Log and fail functions of a script named `name`; they write to stderr. */
+function logFunctions(name: string): string {
+  return `log() { printf '%s ${name}: %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
+fail() {
+  log "FAILED: $*"
+  exit 1
+}`;
+}
+
+/**
+ * Blocks pod traffic to {@link METADATA_IP}, idempotently. Pod traffic enters the host
+ * through an interface (cni0, flannel.1) and passes raw PREROUTING before routing and
+ * DNAT; the host's own traffic (cloud-init, hostNetwork pods) leaves through OUTPUT and
+ * never does. k3s, flannel, kube-router and kube-proxy insert ACCEPT rules at the top of
+ * the filter FORWARD chain, which would bypass a DROP there; none of them uses raw.
+ */
+export const METADATA_BLOCK_SCRIPT = `#!/bin/bash
+# Keeps pods from the metadata service, which serves the user data (k3s tokens). Run by
+# k3s-bootstrap and at every boot by ${METADATA_BLOCK_UNIT_NAME}, before k3s. Safe to run again.
+# Routed traffic (pods; other nodes via the NAT gateway) passes raw PREROUTING, which k3s,
+# flannel and kube-router leave alone (they accept pod traffic atop FORWARD); the host's
+# own traffic (cloud-init, hostNetwork pods) goes out through OUTPUT and keeps its access.
+set -euo pipefail
+
+METADATA_IP=${METADATA_IP}
+
+${logFunctions('k3s-metadata-block')}
+
+${REQUIRE_IPTABLES}
+
+require_iptables || fail "iptables is missing and could not be installed"
+iptables -t raw -C PREROUTING -d "$METADATA_IP/32" -j DROP 2>/dev/null ||
+  iptables -t raw -I PREROUTING -d "$METADATA_IP/32" -j DROP
+log "routed traffic to $METADATA_IP (pods) is dropped; the host keeps its access"
+`;
+
+/** Re-applies the metadata block at every boot, before k3s starts any pod. */
+export const METADATA_BLOCK_UNIT = `[Unit]
+Description=Block pods from the metadata service (written by cloud-init)
+Wants=network-online.target
+After=network-online.target ${NAT_UNIT_NAME}
+Before=k3s.service k3s-agent.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/bash ${METADATA_BLOCK_SCRIPT_PATH}
+
+[Install]
+WantedBy=multi-user.target
+`;
+
 /**
  * Sets up NAT for the private network, idempotently. `gateway` (the control plane):
  * persistent IP forwarding and MASQUERADE of NETWORK_CIDR out of the public interface.
  * `client` (private-only nodes): default route via NAT_GATEWAY (the Hetzner network
- * gateway, which routes 0.0.0.0/0 to the control plane) and DNS resolvers.
+ * gateway, which routes 0.0.0.0/0 to the control plane), persisted in systemd-networkd's
+ * configuration, and DNS resolvers.
  */
 export const NAT_SCRIPT = `#!/bin/bash
-# NAT for the k3s private network. Written by cloud-init; run by k3s-bootstrap on first
-# boot and by k3s-nat.service at every boot. Safe to run again.
+# NAT for the k3s private network. Written by cloud-init; run by k3s-bootstrap and at
+# every boot by ${NAT_UNIT_NAME}. Safe to run again.
 set -euo pipefail
 
 NODE_ENV=${NODE_ENV_PATH}
+NETWORKD_DIR=${NETWORKD_DIR}
+OWN_NETWORK=${PRIVATE_NETWORK_FILE}
 IFACE_WAIT_ATTEMPTS=60
 PRIVATE_IP=''
 NETWORK_CIDR=''
@@ -65,13 +143,11 @@ DNS_SERVERS=''
 # shellcheck source=/dev/null
 . "$NODE_ENV"
 
-log() { printf '%s k3s-nat-setup: %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
-fail() {
-  log "FAILED: $*"
-  exit 1
-}
+${logFunctions('k3s-nat-setup')}
 
 ${FIND_PRIVATE_IFACE}
+
+${REQUIRE_IPTABLES}
 
 public_iface() {
   local attempt=1 iface
@@ -93,9 +169,7 @@ setup_gateway() {
   wan=$(public_iface) || fail "no default route, so no public interface to masquerade out of"
   printf 'net.ipv4.ip_forward = 1\\n' >/etc/sysctl.d/90-k3s-nat.conf
   sysctl -q -w net.ipv4.ip_forward=1
-  if ! command -v iptables >/dev/null; then
-    apt-get install -y -q iptables || fail "iptables is missing and could not be installed"
-  fi
+  require_iptables || fail "iptables is missing and could not be installed"
   iptables -t nat -C POSTROUTING -s "$NETWORK_CIDR" -o "$wan" -j MASQUERADE 2>/dev/null ||
     iptables -t nat -A POSTROUTING -s "$NETWORK_CIDR" -o "$wan" -j MASQUERADE
   iptables -C FORWARD -s "$NETWORK_CIDR" -o "$wan" -j ACCEPT 2>/dev/null ||
@@ -105,10 +179,42 @@ setup_gateway() {
   log "gateway: forwarding on, masquerading $NETWORK_CIDR out of $wan"
 }
 
+# networkd drops routes it did not configure when it reconfigures the link (netplan apply,
+# upgrades): put the route in a drop-in for the .network file managing the interface, else
+# in a .network of ours (DHCP keeps the address). ip alone sets it when networkd is absent.
+persist_route() {
+  local lan=$1 file conf='' text server
+  file=$(networkctl status "$lan" 2>/dev/null | awk '$1 == "Network" && $2 == "File:" { print $3 }') || file=''
+  case "$file" in
+    /*) [ "$file" = "$OWN_NETWORK" ] || conf=$NETWORKD_DIR/$(basename "$file").d/${NAT_ROUTE_DROP_IN} ;;
+  esac
+  text=$(
+    if [ -z "$conf" ]; then
+      printf '[Match]\\nName=%s\\n\\n[DHCPv4]\\nUseMTU=yes\\n\\n[Network]\\nDHCP=ipv4\\n' "$lan"
+    else
+      printf '[Network]\\n'
+    fi
+    for server in $DNS_SERVERS; do printf 'DNS=%s\\n' "$server"; done
+    printf '\\n[Route]\\nGateway=%s\\nGatewayOnLink=yes\\n' "$NAT_GATEWAY"
+  )
+  [ -n "$conf" ] || conf=$OWN_NETWORK
+  if [ "$(cat "$conf" 2>/dev/null)" != "$text" ]; then
+    mkdir -p "$(dirname "$conf")"
+    printf '%s\\n' "$text" >"$conf"
+    if networkctl reload 2>/dev/null; then
+      log "client: default route written to $conf, networkd reloaded"
+    else
+      log "client: default route written to $conf; networkd is not running, ip route only"
+    fi
+  fi
+}
+
 setup_client() {
   local lan server
   lan=$(find_private_iface) || fail "no interface has $PRIVATE_IP; is the server attached to the network?"
-  ip route replace default via "$NAT_GATEWAY" dev "$lan" onlink
+  ip -4 route show default | grep -q "via $NAT_GATEWAY dev $lan" ||
+    ip route replace default via "$NAT_GATEWAY" dev "$lan" onlink
+  persist_route "$lan"
   if systemctl is-active --quiet systemd-resolved; then
     mkdir -p /etc/systemd/resolved.conf.d
     printf '[Resolve]\\nDNS=%s\\n' "$DNS_SERVERS" >/etc/systemd/resolved.conf.d/90-k3s-nat.conf
@@ -146,12 +252,14 @@ WantedBy=multi-user.target
 `;
 
 /**
- * Bootstraps the node once: NAT, flannel interface, wait for the API (joining nodes),
- * install the pinned k3s, write the marker. Logs everything to {@link LOG_PATH}.
+ * Bootstraps the node: NAT, metadata block, flannel interface, wait for the API (joining
+ * nodes), download the pinned k3s installer and install, write the marker. One attempt
+ * per run, with bounded retries and backoff inside; logs everything to {@link LOG_PATH}.
+ * Settings before `node.env` is sourced may be overridden there (tests shorten sleeps).
  */
 export const BOOTSTRAP_SCRIPT = `#!/bin/bash
-# k3s node bootstrap, run once by cloud-init's runcmd. Per-node values come from
-# ${NODE_ENV_PATH}, k3s settings from ${K3S_CONFIG_PATH}.
+# k3s node bootstrap, run by ${BOOTSTRAP_UNIT_NAME} until it succeeds. Per-node values
+# come from ${NODE_ENV_PATH}, k3s settings from ${K3S_CONFIG_PATH}.
 set -euo pipefail
 
 LOG_FILE=${LOG_PATH}
@@ -159,30 +267,29 @@ DONE_MARKER=${DONE_MARKER_PATH}
 NODE_ENV=${NODE_ENV_PATH}
 K3S_CONFIG=${K3S_CONFIG_PATH}
 NAT_SCRIPT=${NAT_SCRIPT_PATH}
-NAT_UNIT=${NAT_UNIT_NAME}
+METADATA_BLOCK_SCRIPT=${METADATA_BLOCK_SCRIPT_PATH}
 INSTALLER=/root/k3s-install.sh
 IFACE_WAIT_ATTEMPTS=60
 API_WAIT_ATTEMPTS=180
 API_WAIT_SLEEP_SECONDS=5
-INSTALL_ATTEMPTS=3
+DOWNLOAD_ATTEMPTS=5
+INSTALL_ATTEMPTS=2
+RETRY_DELAY_SECONDS=10
 
 exec >>"$LOG_FILE" 2>&1
 
-log() { printf '%s k3s-bootstrap: %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
-fail() {
-  log "FAILED: $*"
-  exit 1
-}
+${logFunctions('k3s-bootstrap')}
 on_exit() {
   local rc=$?
   if [ "$rc" -ne 0 ]; then
-    log "FAILED with exit code $rc; no $DONE_MARKER written"
+    log "FAILED with exit code $rc; no $DONE_MARKER written, systemd retries"
   fi
 }
 trap on_exit EXIT
 
 K3S_ROLE=''
 K3S_VERSION=''
+K3S_INSTALLER_URL=''
 PRIVATE_IP=''
 SERVER_URL=''
 NAT_KIND=''
@@ -191,18 +298,22 @@ NAT_KIND=''
 
 ${FIND_PRIVATE_IFACE}
 
-# retry ATTEMPTS DELAY_SECONDS COMMAND...: run COMMAND until it succeeds, at most ATTEMPTS times.
+# retry ATTEMPTS COMMAND...: run COMMAND until it succeeds, at most ATTEMPTS times, waiting
+# RETRY_DELAY_SECONDS after the first failure and twice as long after each next one.
 retry() {
-  local attempts=$1 delay=$2 n=1
-  shift 2
+  local attempts=$1 delay=$RETRY_DELAY_SECONDS n=1
+  shift
   until "$@"; do
     if [ "$n" -ge "$attempts" ]; then
+      log "attempt $n/$attempts failed, giving up: $*"
       return 1
     fi
     log "attempt $n/$attempts failed, retrying in $delay s: $*"
     sleep "$delay"
+    delay=$((delay * 2))
     n=$((n + 1))
   done
+  log "attempt $n/$attempts succeeded: $*"
 }
 
 wait_for_api() {
@@ -230,14 +341,14 @@ case "$K3S_ROLE" in
   *) fail "K3S_ROLE must be first-server, joining-server or agent in $NODE_ENV, got '$K3S_ROLE'" ;;
 esac
 [ -n "$K3S_VERSION" ] || fail "K3S_VERSION is empty in $NODE_ENV"
+[ -n "$K3S_INSTALLER_URL" ] || fail "K3S_INSTALLER_URL is empty in $NODE_ENV"
 [ -n "$PRIVATE_IP" ] || fail "PRIVATE_IP is empty in $NODE_ENV"
 log "bootstrapping k3s $K3S_VERSION ($K3S_ROLE) on $PRIVATE_IP"
 
 if [ "$NAT_KIND" != none ]; then
   bash "$NAT_SCRIPT"
-  systemctl daemon-reload
-  systemctl enable "$NAT_UNIT"
 fi
+bash "$METADATA_BLOCK_SCRIPT"
 
 iface=$(find_private_iface) || fail "no interface has $PRIVATE_IP after $IFACE_WAIT_ATTEMPTS attempts; is the server attached to the network?"
 log "private interface: $iface"
@@ -248,11 +359,37 @@ if [ -n "$SERVER_URL" ]; then
   wait_for_api
 fi
 
-retry "$INSTALL_ATTEMPTS" 10 curl -sfL --max-time 120 -o "$INSTALLER" https://get.k3s.io ||
-  fail "could not download the k3s installer from https://get.k3s.io"
-retry "$INSTALL_ATTEMPTS" 15 env INSTALL_K3S_VERSION="$K3S_VERSION" sh "$INSTALLER" "$k3s_command" ||
+retry "$DOWNLOAD_ATTEMPTS" curl -fsSL --max-time 120 -o "$INSTALLER" "$K3S_INSTALLER_URL" ||
+  fail "could not download the k3s installer from $K3S_INSTALLER_URL"
+retry "$INSTALL_ATTEMPTS" env INSTALL_K3S_VERSION="$K3S_VERSION" sh "$INSTALLER" "$k3s_command" ||
   fail "k3s $K3S_VERSION install failed; see journalctl -u k3s or k3s-agent"
 
 date -u +%Y-%m-%dT%H:%M:%SZ >"$DONE_MARKER"
 log "done"
+`;
+
+/**
+ * Runs the bootstrap until it succeeds: each run is bounded by TimeoutStartSec, a failed
+ * one is restarted with a growing delay (RestartSteps and RestartMaxDelaySec need systemd
+ * 254; Ubuntu 24.04 has 255), never giving up, and the marker makes it a no-op afterwards.
+ * Enabled, so a reboot before success resumes it.
+ */
+export const BOOTSTRAP_UNIT = `[Unit]
+Description=k3s node bootstrap, retried until it succeeds (written by cloud-init)
+Wants=network-online.target
+After=network-online.target
+ConditionPathExists=!${DONE_MARKER_PATH}
+StartLimitIntervalSec=0
+
+[Service]
+Type=oneshot
+ExecStart=/bin/bash ${BOOTSTRAP_SCRIPT_PATH}
+TimeoutStartSec=45min
+Restart=on-failure
+RestartSec=30s
+RestartSteps=5
+RestartMaxDelaySec=10min
+
+[Install]
+WantedBy=multi-user.target
 `;

@@ -1,14 +1,25 @@
 import * as YAML from 'yaml';
 import {
   BOOTSTRAP_SCRIPT_PATH,
+  BOOTSTRAP_UNIT_NAME,
   DONE_MARKER_PATH,
   K3S_CONFIG_PATH,
   K3sNodeUserDataProps,
   LOG_PATH,
   MAX_USER_DATA_BYTES,
+  k3sInstallerUrl,
   renderK3sUserData,
 } from '../../templates/cloud-init';
-import { BOOTSTRAP_SCRIPT, NAT_SCRIPT, NAT_UNIT } from '../../templates/k3s-node-scripts';
+import {
+  BOOTSTRAP_SCRIPT,
+  BOOTSTRAP_UNIT,
+  METADATA_BLOCK_SCRIPT,
+  METADATA_BLOCK_SCRIPT_PATH,
+  METADATA_BLOCK_UNIT,
+  NAT_SCRIPT,
+  NAT_UNIT,
+} from '../../templates/k3s-node-scripts';
+import { execStart, parseSystemdFile } from '../engine/support/systemd-file';
 
 const SERVER_TOKEN = '${TfToken[TOKEN.1]}';
 const AGENT_TOKEN = '${TfToken[TOKEN.2]}';
@@ -42,7 +53,7 @@ const agent: K3sNodeUserDataProps = {
 
 interface CloudConfig {
   write_files: { path: string; content: string; permissions: string }[];
-  runcmd: string[][];
+  runcmd: string[];
 }
 
 function render(props: K3sNodeUserDataProps): CloudConfig {
@@ -65,18 +76,61 @@ function nodeEnv(config: CloudConfig): string {
   return file(config, '/etc/k3s-bootstrap/node.env').content;
 }
 
+const unitPath = (name: string) => `/etc/systemd/system/${name}`;
+const publicAgent: K3sNodeUserDataProps = { ...agent, nat: { kind: 'none' } };
+
 describe('renderK3sUserData', () => {
   describe('boot pattern', () => {
     test.each([
-      ['first server', firstServer],
-      ['agent', agent],
-    ])('%s runs exactly one runcmd: the bootstrap script written by write_files', (_, props) => {
-      const config = render(props);
-      expect(config.runcmd).toEqual([['/bin/bash', BOOTSTRAP_SCRIPT_PATH]]);
+      [
+        'first server (NAT gateway)',
+        firstServer,
+        'k3s-metadata-block.service k3s-nat.service k3s-bootstrap.service',
+      ],
+      [
+        'private agent (NAT client)',
+        agent,
+        'k3s-metadata-block.service k3s-nat.service k3s-bootstrap.service',
+      ],
+      ['agent with its own public IP', publicAgent, 'k3s-metadata-block.service k3s-bootstrap.service'],
+    ])(
+      '%s: the single runcmd enables its units and starts the bootstrap unit without waiting',
+      (_, props, units) => {
+        expect(render(props).runcmd).toEqual([
+          `systemctl enable ${units} && systemctl start --no-block k3s-bootstrap.service`,
+        ]);
+      },
+    );
+
+    test('the bootstrap unit runs the bootstrap script written by write_files', () => {
+      const config = render(agent);
       expect(file(config, BOOTSTRAP_SCRIPT_PATH)).toMatchObject({
         content: BOOTSTRAP_SCRIPT,
         permissions: '0700',
       });
+      expect(file(config, unitPath(BOOTSTRAP_UNIT_NAME))).toMatchObject({
+        content: BOOTSTRAP_UNIT,
+        permissions: '0644',
+      });
+      expect(execStart(BOOTSTRAP_UNIT)).toEqual(['/bin/bash', BOOTSTRAP_SCRIPT_PATH]);
+    });
+
+    test('systemd retries the bootstrap with a growing delay, never gives up, bounds each run and skips it once done', () => {
+      const unit = parseSystemdFile(BOOTSTRAP_UNIT);
+      expect(unit.Unit).toMatchObject({
+        ConditionPathExists: [`!${DONE_MARKER_PATH}`],
+        StartLimitIntervalSec: ['0'],
+        After: ['network-online.target'],
+      });
+      expect(unit.Service).toMatchObject({
+        Type: ['oneshot'],
+        Restart: ['on-failure'],
+        RestartSec: ['30s'],
+        RestartSteps: ['5'],
+        RestartMaxDelaySec: ['10min'],
+        TimeoutStartSec: ['45min'],
+      });
+      expect(unit.Install).toEqual({ WantedBy: ['multi-user.target'] });
     });
 
     test('the bootstrap logs everything to /root/cloud-init.log and writes the done marker last', () => {
@@ -92,19 +146,87 @@ describe('renderK3sUserData', () => {
       expect(file(render(firstServer), K3S_CONFIG_PATH).permissions).toBe('0600');
     });
 
-    test('installs the pinned k3s version through INSTALL_K3S_VERSION', () => {
-      const config = render(firstServer);
-      expect(nodeEnv(config)).toContain("K3S_VERSION='v1.34.1+k3s1'\n");
+    test('installs the pinned k3s version with the installer of that release, not get.k3s.io', () => {
+      const env = nodeEnv(render(firstServer));
+      expect(env).toContain("K3S_VERSION='v1.34.1+k3s1'\n");
+      expect(env).toContain(
+        "K3S_INSTALLER_URL='https://raw.githubusercontent.com/k3s-io/k3s/v1.34.1%2Bk3s1/install.sh'\n",
+      );
       expect(BOOTSTRAP_SCRIPT).toContain('INSTALL_K3S_VERSION="$K3S_VERSION" sh "$INSTALLER" "$k3s_command"');
-      expect(BOOTSTRAP_SCRIPT).toContain('https://get.k3s.io');
+      expect(BOOTSTRAP_SCRIPT).toContain('"$K3S_INSTALLER_URL"');
+      expect(BOOTSTRAP_SCRIPT).not.toContain('get.k3s.io');
+    });
+
+    test('a k3s version that is a Terraform token is URL-encoded by Terraform', () => {
+      expect(k3sInstallerUrl('${TfToken[TOKEN.3]}')).toMatch(
+        /^https:\/\/raw\.githubusercontent\.com\/k3s-io\/k3s\/\$\{TfToken\[TOKEN\.\d+\]\}\/install\.sh$/,
+      );
+    });
+
+    test('download retries and their sleeps are settings node.env may override', () => {
+      const beforeNodeEnv = BOOTSTRAP_SCRIPT.slice(0, BOOTSTRAP_SCRIPT.indexOf('. "$NODE_ENV"'));
+      expect(beforeNodeEnv).toMatch(/^DOWNLOAD_ATTEMPTS=\d+$/m);
+      expect(beforeNodeEnv).toMatch(/^RETRY_DELAY_SECONDS=\d+$/m);
+      expect(beforeNodeEnv).toMatch(/^API_WAIT_SLEEP_SECONDS=\d+$/m);
+      expect(BOOTSTRAP_SCRIPT).toContain('retry "$DOWNLOAD_ATTEMPTS" curl');
+      expect(BOOTSTRAP_SCRIPT).toContain('delay=$((delay * 2))');
+    });
+  });
+
+  describe('metadata block', () => {
+    test.each([
+      ['first server (NAT gateway)', firstServer],
+      ['private agent (NAT client)', agent],
+      ['agent with its own public IP', publicAgent],
+    ])('%s gets the block script and its unit, enabled', (_, props) => {
+      const config = render(props);
+      expect(file(config, METADATA_BLOCK_SCRIPT_PATH)).toMatchObject({
+        content: METADATA_BLOCK_SCRIPT,
+        permissions: '0700',
+      });
+      expect(file(config, unitPath('k3s-metadata-block.service')).content).toBe(METADATA_BLOCK_UNIT);
+      expect(config.runcmd[0]).toMatch(/^systemctl enable k3s-metadata-block\.service /);
+    });
+
+    test('the unit re-applies the block at every boot, before k3s starts a pod', () => {
+      const unit = parseSystemdFile(METADATA_BLOCK_UNIT);
+      expect(unit.Unit.Before).toEqual(['k3s.service k3s-agent.service']);
+      expect(unit.Service).toMatchObject({ Type: ['oneshot'], RemainAfterExit: ['yes'] });
+      expect(unit.Install).toEqual({ WantedBy: ['multi-user.target'] });
+      expect(execStart(METADATA_BLOCK_UNIT)).toEqual(['/bin/bash', METADATA_BLOCK_SCRIPT_PATH]);
+    });
+
+    test('drops routed traffic to 169.254.169.254 in raw PREROUTING, once, and the bootstrap applies it first', () => {
+      expect(METADATA_BLOCK_SCRIPT).toContain('METADATA_IP=169.254.169.254\n');
+      expect(METADATA_BLOCK_SCRIPT).toContain(
+        'iptables -t raw -C PREROUTING -d "$METADATA_IP/32" -j DROP 2>/dev/null ||\n' +
+          '  iptables -t raw -I PREROUTING -d "$METADATA_IP/32" -j DROP',
+      );
+      expect(BOOTSTRAP_SCRIPT.indexOf('bash "$METADATA_BLOCK_SCRIPT"')).toBeGreaterThan(0);
+      expect(BOOTSTRAP_SCRIPT.indexOf('bash "$METADATA_BLOCK_SCRIPT"')).toBeLessThan(
+        BOOTSTRAP_SCRIPT.indexOf('sh "$INSTALLER"'),
+      );
+    });
+
+    test.each([
+      ['metadata block', METADATA_BLOCK_SCRIPT],
+      ['NAT', NAT_SCRIPT],
+    ])('the %s script installs a missing iptables only after apt-get update', (_, script) => {
+      expect(script).toMatch(
+        /apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q iptables/,
+      );
+      expect(script.match(/apt-get install/g)).toHaveLength(1);
     });
   });
 
   describe('Terraform safety', () => {
     test.each([
       ['bootstrap script', BOOTSTRAP_SCRIPT],
+      ['bootstrap unit', BOOTSTRAP_UNIT],
       ['NAT script', NAT_SCRIPT],
       ['NAT unit', NAT_UNIT],
+      ['metadata block script', METADATA_BLOCK_SCRIPT],
+      ['metadata block unit', METADATA_BLOCK_UNIT],
     ])('the static %s never contains ${ or %{ (Terraform would interpolate it)', (_, text) => {
       expect(text).not.toMatch(/[$%]\{/);
     });
@@ -112,7 +234,7 @@ describe('renderK3sUserData', () => {
     test.each([
       ['first server', firstServer],
       ['agent', agent],
-      ['kafka-0 with its own public IP', { ...agent, nat: { kind: 'none' } } as K3sNodeUserDataProps],
+      ['kafka-0 with its own public IP', publicAgent],
     ])('rendered %s with plain values contains no ${ or %{', (_, props) => {
       const plain = { ...props, token: 'server-secret', agentToken: props.agentToken && 'agent-secret' };
       expect(renderK3sUserData(plain)).not.toMatch(/[$%]\{/);
@@ -254,16 +376,28 @@ describe('renderK3sUserData', () => {
       expect(NAT_SCRIPT).toContain('ip route replace default via "$NAT_GATEWAY" dev "$lan" onlink');
     });
 
-    test('NAT is re-applied at every boot by a systemd unit ordered before k3s', () => {
+    test("a client persists the route in networkd's configuration: a drop-in, else a .network of its own", () => {
+      expect(NAT_SCRIPT).toContain('NETWORKD_DIR=/etc/systemd/network\n');
+      expect(NAT_SCRIPT).toContain('OWN_NETWORK=/etc/systemd/network/05-k3s-private.network\n');
+      expect(NAT_SCRIPT).toContain('networkctl status "$lan"');
+      expect(NAT_SCRIPT).toContain('conf=$NETWORKD_DIR/$(basename "$file").d/90-k3s-nat.conf');
+      expect(NAT_SCRIPT).toContain(
+        'printf \'\\n[Route]\\nGateway=%s\\nGatewayOnLink=yes\\n\' "$NAT_GATEWAY"',
+      );
+      expect(NAT_SCRIPT).toContain('if networkctl reload 2>/dev/null; then');
+    });
+
+    test('NAT is re-applied at every boot by an enabled systemd unit ordered before k3s', () => {
       const config = render(agent);
       expect(file(config, '/usr/local/sbin/k3s-nat-setup').content).toBe(NAT_SCRIPT);
       expect(file(config, '/etc/systemd/system/k3s-nat.service').content).toBe(NAT_UNIT);
       expect(NAT_UNIT).toContain('Before=k3s.service k3s-agent.service');
-      expect(BOOTSTRAP_SCRIPT).toContain('systemctl enable "$NAT_UNIT"');
+      expect(config.runcmd[0]).toContain(' k3s-nat.service ');
+      expect(BOOTSTRAP_SCRIPT).toContain('bash "$NAT_SCRIPT"');
     });
 
     test('a node with its own public IP gets no NAT files', () => {
-      const paths = render({ ...agent, nat: { kind: 'none' } }).write_files.map((f) => f.path);
+      const paths = render(publicAgent).write_files.map((f) => f.path);
       expect(paths).not.toContain('/usr/local/sbin/k3s-nat-setup');
       expect(paths).not.toContain('/etc/systemd/system/k3s-nat.service');
     });
