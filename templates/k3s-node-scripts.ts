@@ -103,21 +103,33 @@ iptables -t raw -C PREROUTING -d "$METADATA_IP/32" -j DROP 2>/dev/null ||
 log "routed traffic to $METADATA_IP (pods) is dropped; the host keeps its access"
 `;
 
-/** Re-applies the metadata block at every boot, before k3s starts any pod. */
-export const METADATA_BLOCK_UNIT = `[Unit]
-Description=Block pods from the metadata service (written by cloud-init)
+/**
+ * A unit that runs a script once at every boot, after the network and before k3s starts
+ * (enabled by cloud-init); iptables rules and routes set by hand do not survive a reboot.
+ */
+function bootOneshotUnit(description: string, after: string, script: string): string {
+  return `[Unit]
+Description=${description}
 Wants=network-online.target
-After=network-online.target ${NAT_UNIT_NAME}
+After=${after}
 Before=k3s.service k3s-agent.service
 
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-ExecStart=/bin/bash ${METADATA_BLOCK_SCRIPT_PATH}
+ExecStart=/bin/bash ${script}
 
 [Install]
 WantedBy=multi-user.target
 `;
+}
+
+/** Re-applies the metadata block at every boot, before k3s starts any pod. */
+export const METADATA_BLOCK_UNIT = bootOneshotUnit(
+  'Block pods from the metadata service (written by cloud-init)',
+  `network-online.target ${NAT_UNIT_NAME}`,
+  METADATA_BLOCK_SCRIPT_PATH,
+);
 
 /**
  * Sets up NAT for the private network, idempotently. `gateway` (the control plane):
@@ -236,20 +248,11 @@ esac
 `;
 
 /** Re-applies NAT at every boot, before k3s starts (clients need it to pull images). */
-export const NAT_UNIT = `[Unit]
-Description=NAT for the k3s private network (written by cloud-init)
-Wants=network-online.target
-After=network-online.target
-Before=k3s.service k3s-agent.service
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=/bin/bash ${NAT_SCRIPT_PATH}
-
-[Install]
-WantedBy=multi-user.target
-`;
+export const NAT_UNIT = bootOneshotUnit(
+  'NAT for the k3s private network (written by cloud-init)',
+  'network-online.target',
+  NAT_SCRIPT_PATH,
+);
 
 /**
  * Bootstraps the node: NAT, metadata block, flannel interface, wait for the API (joining
