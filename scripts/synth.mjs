@@ -4,54 +4,23 @@
 // `cdktf synth`, without ts-node compiling the provider bindings on every run.
 //
 //   node scripts/synth.mjs [--outdir cdktf.out] [--no-gitops]
-import { build } from 'esbuild';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { bundle, root, runBundle } from './bundle.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const outIndex = args.indexOf('--outdir');
 const outdir = resolve(root, outIndex >= 0 ? args[outIndex + 1] : (process.env.CDKTF_OUTDIR ?? 'cdktf.out'));
 const gitops = !args.includes('--no-gitops');
-const buildDir = join(root, '.build');
-mkdirSync(buildDir, { recursive: true });
 mkdirSync(outdir, { recursive: true });
-
-/** Bundles one TypeScript entry into .build/; node_modules stay external. */
-export async function bundle(entry, name) {
-  const outfile = join(buildDir, `${name}.js`);
-  await build({
-    entryPoints: [join(root, entry)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-    sourcemap: 'inline',
-  });
-  return outfile;
-}
-
-function run(file, env) {
-  const result = spawnSync(process.execPath, ['--enable-source-maps', file], {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...process.env, ...env },
-  });
-  if (result.status !== 0) process.exit(result.status ?? 1);
-}
 
 const started = performance.now();
 const [mainJs, gitopsJs] = await Promise.all([
   bundle('main.ts', 'main'),
   gitops ? bundle('scripts/render-gitops.ts', 'render-gitops') : Promise.resolve(undefined),
 ]);
-run(mainJs, { CDKTF_OUTDIR: outdir });
+runBundle(mainJs, [], { CDKTF_OUTDIR: outdir });
 // Drop folders of stacks that no longer exist (cdktf-cli's synth does the same).
 const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8'));
 const stacksDir = join(outdir, 'stacks');
@@ -61,6 +30,6 @@ if (existsSync(stacksDir)) {
     if (!current.has(name)) rmSync(join(stacksDir, name), { recursive: true, force: true });
   }
 }
-if (gitopsJs) run(gitopsJs, {});
+if (gitopsJs) runBundle(gitopsJs);
 const seconds = ((performance.now() - started) / 1000).toFixed(2);
 console.log(`synth: stacks in ${outdir}${gitops ? ', GitOps folder in gitops/' : ''} (${seconds} s)`);
