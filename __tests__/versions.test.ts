@@ -1,9 +1,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseAllDocuments } from 'yaml';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { renderGitopsFiles } from '../charts/render';
 import { ENVIRONMENTS } from '../environments';
-import { isPinned, PINNED_VERSIONS } from '../lib/versions';
+import { isPinned, pinnedVersion, PINNED_VERSIONS } from '../lib/versions';
+
+const ROOT = path.join(__dirname, '..');
+const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
 
 /** A version used somewhere, and where. */
 interface Use {
@@ -52,6 +55,7 @@ function versionsInToolchain(script: string): Use[] {
     HCLOUD_VERSION: 'provider:hetznercloud/hcloud',
     NULL_VERSION: 'provider:hashicorp/null',
     RANDOM_VERSION: 'provider:hashicorp/random',
+    ACTIONLINT_VERSION: 'actionlint',
   };
   return [...script.matchAll(/^([A-Z]+_VERSION)="([^"]+)"/gm)].map(([, variable, version]) => ({
     where: `scripts/toolchain.sh ${variable}`,
@@ -96,10 +100,42 @@ describe('pinned versions (lib/versions.ts)', () => {
   });
 
   test('every engine and provider version the toolchain builds is pinned', () => {
-    const script = fs.readFileSync(path.join(__dirname, '..', 'scripts', 'toolchain.sh'), 'utf8');
+    const script = read('scripts/toolchain.sh');
     const uses = versionsInToolchain(script);
-    expect(uses).toHaveLength(4);
+    expect(uses).toHaveLength(5);
     expect(unpinned(uses)).toEqual([]);
+  });
+
+  test('the Go version is pinned once (.go-version): CI, toolchain.sh and the README agree', () => {
+    const goVersion = read('.go-version').trim();
+    expect(goVersion).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(goVersion).toBe(pinnedVersion('go'));
+    // CI's setup-go reads the file and pins nothing of its own.
+    const workflow = parseYaml(read('.github/workflows/ci.yml'));
+    const steps: Array<{ uses?: string; with?: Record<string, unknown> }> = workflow.jobs.test.steps;
+    const setupGo = steps.filter((s) => s.uses?.startsWith('actions/setup-go@'));
+    expect(setupGo.map((s) => s.with)).toEqual([
+      expect.objectContaining({ 'go-version-file': '.go-version' }),
+    ]);
+    expect(setupGo[0].with).not.toHaveProperty('go-version');
+    // toolchain.sh checks against the file and names no Go version itself.
+    const script = read('scripts/toolchain.sh');
+    expect(script).toMatch(/^GO_MIN="\$\(tr -d '\[:space:\]' <"\$root\/\.go-version"\)"$/m);
+    expect(script.match(/\bGo \d+\.\d+[\d.]*/g) ?? []).toEqual([]);
+    // Every "Go 1.x" the README states is that version.
+    const stated = [...read('README.md').matchAll(/\bGo (\d+\.\d+(?:\.\d+)?)/g)].map((m) => m[1]);
+    expect(stated.length).toBeGreaterThan(0);
+    expect(stated.filter((v) => v !== goVersion)).toEqual([]);
+  });
+
+  test("CI's OpenTofu setup step installs the pinned OpenTofu", () => {
+    const workflow = parseYaml(read('.github/workflows/ci.yml'));
+    const steps: Array<{ uses?: string; with?: Record<string, unknown> }> = workflow.jobs.test.steps;
+    const tofu = steps.filter((s) => s.uses?.startsWith('opentofu/setup-opentofu@'));
+    expect(tofu).toHaveLength(1);
+    expect(`v${tofu[0].with?.tofu_version}`).toBe(pinnedVersion('opentofu'));
+    // The wrapper script would stand in for the binary that toolchain.sh records as the engine.
+    expect(String(tofu[0].with?.tofu_wrapper)).toBe('false');
   });
 
   test('the check fails on a version that was never checked (81.4.5) and on an unpinned image', () => {

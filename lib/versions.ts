@@ -7,6 +7,11 @@
  * versions from here, and `__tests__/versions.test.ts` fails on any version that is
  * pinned anywhere else and missing from this list. Bump a pin only after checking the
  * source below; then update `checked`.
+ *
+ * Some pins are also written where a tool reads them, and the test checks they agree:
+ * `scripts/toolchain.sh` (`*_VERSION=`: OpenTofu, providers, actionlint), `.go-version`
+ * (the oldest Go that builds the toolchain; read by toolchain.sh and by setup-go in
+ * `.github/workflows/ci.yml`, whose OpenTofu setup step names the `opentofu` pin).
  */
 
 /** One pinned version and its provenance. */
@@ -25,6 +30,22 @@ export interface PinnedVersion {
 
 /** The pins. Keep entries sorted by name. */
 export const PINNED_VERSIONS: readonly PinnedVersion[] = [
+  {
+    name: 'actionlint',
+    version: 'v1.7.12',
+    checked: '2026-11-23',
+    source:
+      'Go module github.com/rhysd/actionlint@v1.7.12, newest on the Go module proxy (scripts/toolchain.sh)',
+    note: 'Lints .github/workflows in the engine tier (__tests__/engine/actionlint.engine.test.ts).',
+  },
+  {
+    name: 'go',
+    version: '1.26.6',
+    checked: '2026-11-23',
+    source:
+      'highest `go` line of the modules scripts/toolchain.sh builds: github.com/opentofu/opentofu@v1.12.6 (hcloud 1.68.0: 1.26.4, actionlint: 1.25.0)',
+    note: 'A minimum, kept in .go-version (setup-go and toolchain.sh read that file); raise it when a bumped module needs a newer Go.',
+  },
   {
     name: 'helm:argo-cd',
     version: '10.1.1',
@@ -87,6 +108,13 @@ export const PINNED_VERSIONS: readonly PinnedVersion[] = [
       'Go module pseudo-version of github.com/hashicorp/terraform-provider-random (scripts/toolchain.sh)',
   },
 ];
+
+/**
+ * Kafka versions the pinned Strimzi operator (0.50.x) runs, from the release's
+ * kafka-versions.yaml (checked 2026-11-23 on the Strimzi downloads page). The Kafka
+ * resource's `spec.kafka.version` must be one of them, or the operator refuses it.
+ */
+export const STRIMZI_KAFKA_VERSIONS: readonly string[] = ['4.0.0', '4.0.1', '4.1.0', '4.1.1'];
 
 /** The version pinned under `name`; throws when there is none, so a typo fails at synth. */
 export function pinnedVersion(name: string): string {

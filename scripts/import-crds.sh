@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Regenerates the typed cdk8s constructs in imports/ from the upstream CRDs in
-# ../shared/crds (Strimzi 0.50.1, Argo CD v3.5.1, k3s helm-controller v0.17.7).
+# Regenerates, from the upstream CRDs in ../shared/crds (Strimzi 0.50.1, Argo CD v3.5.1,
+# k3s helm-controller v0.17.7), two committed folders:
+#   imports/      the typed cdk8s constructs the charts use
+#   crd-schemas/  the openAPIV3Schema of every served version of the same CRDs, as JSON
+#                 (scripts/crd-schemas.mjs), which the schema test validates manifests
+#                 against. Tests read only these folders, never ../shared: a clone of the
+#                 repository has everything they need. ../shared/crds is read only here.
 #
 # `cdk8s import` of a local file works offline. One call per CRD file: each call writes
 # one module, named after the first version the CRD lists (Strimzi's `Kafka` is v1,
@@ -13,7 +18,11 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 crds="${CRD_DIR:-$root/../shared/crds}"
 out="$root/imports"
-[ -d "$crds" ] || { echo "CRD folder not found: $crds (set CRD_DIR)" >&2; exit 1; }
+schemas_out="$root/crd-schemas"
+[ -d "$crds" ] || {
+  echo "CRD folder not found: $crds (set CRD_DIR); imports/ and crd-schemas/ are left as committed" >&2
+  exit 1
+}
 
 # module name            CRD file (relative to $crds)
 imports=(
@@ -37,10 +46,13 @@ for entry in "${imports[@]}"; do
   generated=("$tmp/$name"/*.ts)
   [ "${#generated[@]}" -eq 1 ] || { echo "expected one file from $file, got ${generated[*]}" >&2; exit 1; }
   mv "${generated[0]}" "$tmp/$name.ts"
+  mkdir -p "$tmp/schemas"
+  node "$root/scripts/crd-schemas.mjs" "$crds/$file" "$file" "$tmp/schemas/$name.json"
 done
 
-rm -rf "$out"
-mkdir -p "$out"
+rm -rf "$out" "$schemas_out"
+mkdir -p "$out" "$schemas_out"
 mv "$tmp"/*.ts "$out/"
-echo "imports/ regenerated from $crds:"
-ls -1 "$out"
+mv "$tmp"/schemas/*.json "$schemas_out/"
+echo "imports/ and crd-schemas/ regenerated from $crds:"
+ls -1 "$out" "$schemas_out"

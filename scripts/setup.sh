@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-time (idempotent) set-up of a fresh machine: npm packages, the Debian tools the
-# engine tier uses (see below), and the offline Terraform toolchain.
+# engine tier uses (see below), and the offline Terraform toolchain (with actionlint).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { printf '[setup] %s\n' "$*" >&2; }

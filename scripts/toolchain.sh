@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Offline Terraform toolchain: an engine (tofu/terraform from PATH, else OpenTofu built
 # from its Go module) and the providers this project uses, built from their Go modules
-# into a filesystem mirror named in a CLI config file the project owns.
+# into a filesystem mirror named in a CLI config file the project owns; and actionlint
+# (bin/actionlint), which the engine tier runs on .github/workflows.
+#
+# Go: the oldest version that builds every module below is in .go-version (CI's setup-go
+# reads the same file); a build with an older Go stops with what to install.
 #
 # Idempotent: every artefact carries a stamp of what it was built from and is rebuilt
 # only when that changes. Output lives in $TOOLCHAIN_DIR (default .toolchain/, gitignored).
@@ -20,7 +24,7 @@ mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
 engine_mode="${TOOLCHAIN_ENGINE:-auto}"
 
-# --- pinned versions -----------------------------------------------------------------
+# --- pinned versions (each also listed in lib/versions.ts; __tests__/versions.test.ts checks)
 # OpenTofu: tagged Go module versions are served as-is.
 TOFU_MODULE="github.com/opentofu/opentofu"
 TOFU_VERSION="v1.12.6"
@@ -38,6 +42,11 @@ NULL_VERSION="3.3.1"
 RANDOM_MODULE="github.com/hashicorp/terraform-provider-random"
 RANDOM_REF="v1.3.2-0.20260824155315-e1092b0cfc07"
 RANDOM_VERSION="3.9.0"
+# actionlint: the workflow linter, a plain Go module (tagged versions served as-is).
+ACTIONLINT_MODULE="github.com/rhysd/actionlint"
+ACTIONLINT_VERSION="v1.7.12"
+# The oldest Go that builds all of the above (the highest `go` line of their go.mod files).
+GO_MIN="$(tr -d '[:space:]' <"$root/.go-version")"
 
 platform="$(go env GOOS 2>/dev/null || echo linux)_$(go env GOARCH 2>/dev/null || echo amd64)"
 log() { printf '[toolchain] %s\n' "$*" >&2; }
@@ -46,10 +55,20 @@ require_go() {
   if ! command -v go >/dev/null 2>&1; then
     cat >&2 <<MSG
 [toolchain] ERROR: Go is not installed, and it is needed to build $1 offline.
-[toolchain]   Install Go 1.24 or newer (Debian/Ubuntu: 'apt-get install golang-go', or the
-[toolchain]   official tarball), then run 'npm run toolchain' again.
+[toolchain]   Install Go $GO_MIN or newer (the version in .go-version; the official tarball,
+[toolchain]   or a distribution package if it is that new), then run 'npm run toolchain' again.
 [toolchain]   With internet access you may instead put 'tofu' or 'terraform' on PATH and
 [toolchain]   let it download providers from the public registry.
+MSG
+    exit 1
+  fi
+  local have
+  have="$(go env GOVERSION)"; have="${have#go}"
+  if [[ "$(printf '%s\n%s\n' "$GO_MIN" "$have" | sort -V | head -n1)" != "$GO_MIN" ]]; then
+    cat >&2 <<MSG
+[toolchain] ERROR: Go $have is too old to build $1: it needs Go $GO_MIN or newer
+[toolchain]   (.go-version). Install a newer Go, or let this one fetch it through the Go
+[toolchain]   module proxy with 'GOTOOLCHAIN=go$GO_MIN npm run toolchain'.
 MSG
     exit 1
   fi
@@ -70,7 +89,8 @@ build_module() {
   [[ -n "$src" && -d "$src" ]] || { log "ERROR: go mod download $module@$ref gave no source folder"; exit 1; }
   # Build in a writable copy: modules with replace directives cannot be built by
   # 'go install mod@version', and the module cache is read-only.
-  local work="$dir/src/$(basename "$module")@$ref"
+  local work
+  work="$dir/src/$(basename "$module")@$ref"
   if [[ ! -f "$work/go.mod" ]]; then
     rm -rf "$work"; mkdir -p "$(dirname "$work")"
     cp -r "$src" "$work"; chmod -R u+w "$work"
@@ -124,6 +144,11 @@ mirror_provider hetznercloud/hcloud "$HCLOUD_VERSION" "$HCLOUD_MODULE" "$HCLOUD_
   "-X $HCLOUD_MODULE/hcloud.Version=$HCLOUD_VERSION"
 mirror_provider hashicorp/null "$NULL_VERSION" "$NULL_MODULE" "$NULL_REF"
 mirror_provider hashicorp/random "$RANDOM_VERSION" "$RANDOM_MODULE" "$RANDOM_REF"
+
+# --- tools ---------------------------------------------------------------------------
+build_module "$ACTIONLINT_MODULE" "$ACTIONLINT_VERSION" ./cmd/actionlint "$dir/bin/actionlint" \
+  "-X $ACTIONLINT_MODULE.version=$ACTIONLINT_VERSION"
+log "actionlint: $("$dir/bin/actionlint" -version | sed -n 1p)"
 
 # --- CLI config ----------------------------------------------------------------------
 # No plugin_cache_dir: the engines' cache is not safe for concurrent inits (tests run

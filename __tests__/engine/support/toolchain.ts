@@ -1,7 +1,9 @@
 /**
- * Finds the Terraform engine and CLI config written by `npm run toolchain`. On a machine
- * without them the engine tests skip with a loud message; with CI=true they fail.
+ * Finds the Terraform engine and CLI config written by `npm run toolchain`, and the tools it
+ * builds into `.toolchain/bin` (actionlint). On a machine without them the engine tests skip
+ * with a loud message; with CI=true they fail.
  */
+import { spawnSync } from 'child_process';
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 
@@ -15,9 +17,34 @@ export interface Toolchain {
 
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
 
+/** Where `npm run toolchain` writes (`TOOLCHAIN_DIR`, default `.toolchain/`). */
+export function toolchainDir(): string {
+  return process.env.TOOLCHAIN_DIR ?? join(REPO_ROOT, '.toolchain');
+}
+
+/** With CI=true throws; otherwise prints a loud skip banner and returns undefined. */
+function skipOrFail(message: string): undefined {
+  if (process.env.CI === 'true') throw new Error(`${message} CI=true, so the engine tier cannot be skipped.`);
+  console.warn(`\n!!!!! SKIPPING ENGINE TESTS: ${message}\n`);
+  return undefined;
+}
+
+/**
+ * A tool the toolchain builds (`<toolchain>/bin/<name>`), else one of that name on PATH;
+ * undefined (after a loud warning) when neither exists outside CI.
+ */
+export function findTool(name: string): string | undefined {
+  const built = join(toolchainDir(), 'bin', name);
+  if (existsSync(built)) return built;
+  const onPath = spawnSync('sh', ['-c', 'command -v "$1"', 'sh', name], { encoding: 'utf8' });
+  const found = onPath.status === 0 ? onPath.stdout.trim() : '';
+  if (found) return found;
+  return skipOrFail(`${name} not found in ${built} nor on PATH: run \`npm run toolchain\` (needs Go).`);
+}
+
 /** The toolchain, or undefined (after a loud warning) when it is missing outside CI. */
 export function findToolchain(): Toolchain | undefined {
-  const dir = process.env.TOOLCHAIN_DIR ?? join(REPO_ROOT, '.toolchain');
+  const dir = toolchainDir();
   const enginePath = join(dir, 'engine');
   const cliConfig = join(dir, 'terraformrc');
   const engine = existsSync(enginePath) ? readFileSync(enginePath, 'utf8').trim() : '';
@@ -37,8 +64,7 @@ export function findToolchain(): Toolchain | undefined {
       },
     };
   }
-  const message = `Terraform engine/provider mirror not found in ${dir}: run \`npm run toolchain\` (needs Go).`;
-  if (process.env.CI === 'true') throw new Error(`${message} CI=true, so the engine tier cannot be skipped.`);
-  console.warn(`\n!!!!! SKIPPING ENGINE TESTS: ${message}\n`);
-  return undefined;
+  return skipOrFail(
+    `Terraform engine/provider mirror not found in ${dir}: run \`npm run toolchain\` (needs Go).`,
+  );
 }
