@@ -35,6 +35,12 @@ export const TRADING_PRIORITY_CLASSES: readonly string[] = [
   PRIORITY_CLASSES.low.name,
 ];
 
+/** Requests of the two largest monitoring pods; the monitoring quota must hold at least these. */
+export const MONITORING_REQUESTS = {
+  prometheus: { cpuMillis: 200, memoryMib: 768, memoryLimitMib: 1536 },
+  grafana: { cpuMillis: 50, memoryMib: 128, memoryLimitMib: 256 },
+} as const;
+
 /** The Strimzi Kafka cluster name; service and secret names derive from it. */
 export const KAFKA_CLUSTER_NAME = 'trading-cluster';
 

@@ -1,6 +1,18 @@
 import { Construct } from 'constructs';
 import { ArgoApplication } from './argocd-application';
-import { HELM_CHARTS, KAFKA_CLUSTER_NAME, NAMESPACES, NODE_LABELS, PRIORITY_CLASSES } from './constants';
+import {
+  HELM_CHARTS,
+  KAFKA_CLUSTER_NAME,
+  MONITORING_REQUESTS,
+  NAMESPACES,
+  NODE_LABELS,
+  PRIORITY_CLASSES,
+} from './constants';
+
+const resources = (r: { cpuMillis: number; memoryMib: number; memoryLimitMib: number }) => ({
+  requests: { cpu: `${r.cpuMillis}m`, memory: `${r.memoryMib}Mi` },
+  limits: { memory: `${r.memoryLimitMib}Mi` },
+});
 
 /** Props of {@link MonitoringApplication}. */
 export interface MonitoringApplicationProps {
@@ -47,14 +59,14 @@ export class MonitoringApplication extends ArgoApplication {
         grafana: {
           priorityClassName: low,
           nodeSelector: onAppNodes,
-          resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+          resources: resources(MONITORING_REQUESTS.grafana),
         },
         prometheus: {
           prometheusSpec: {
             priorityClassName: low,
             nodeSelector: onAppNodes,
             retention: props.retention ?? '1d',
-            resources: { requests: { cpu: '200m', memory: '768Mi' }, limits: { memory: '1536Mi' } },
+            resources: resources(MONITORING_REQUESTS.prometheus),
             podMonitorSelectorNilUsesHelmValues: false,
             serviceMonitorSelectorNilUsesHelmValues: false,
           },

@@ -10,34 +10,10 @@ import {
   PRIORITY_CLASSES,
   TRADING_NAMESPACES,
 } from './constants';
+import { computeQuotas, NamespaceQuota, perNodeAppMemoryMib, QuotaNamespace } from '../lib/capacity';
 
-/** A namespace's share of the app capacity, as Kubernetes quantities. */
-export interface NamespaceQuota {
-  readonly cpuMillis: number;
-  readonly memoryMib: number;
-}
-
-/** The quota'd namespaces and their share of the app capacity. */
-export type QuotaNamespace = 'ingestion' | 'strategies' | 'monitoring';
-
-/**
- * Splits the app capacity (cores and GB of the app nodes, or the control plane's share)
- * by the configured percentages. Rounded down, so the shares never exceed the capacity.
- */
-export function computeQuotas(
-  capacity: ResolvedEnvironment['appCapacity'],
-  percent: ResolvedEnvironment['quotaPercent'],
-): Record<QuotaNamespace, NamespaceQuota> {
-  const share = (p: number): NamespaceQuota => ({
-    cpuMillis: Math.floor((capacity.cores * 1000 * p) / 100),
-    memoryMib: Math.floor((capacity.memoryGb * 1024 * p) / 100),
-  });
-  return {
-    ingestion: share(percent.ingestion),
-    strategies: share(percent.strategies),
-    monitoring: share(percent.monitoring),
-  };
-}
+export { computeQuotas, perNodeAppMemoryMib };
+export type { NamespaceQuota, QuotaNamespace };
 
 /** The quota share rules, shown with the value and the fix. */
 export function quotaProblems(percent: ResolvedEnvironment['quotaPercent']): string[] {
@@ -78,14 +54,6 @@ export const PLATFORM_CLUSTER_KINDS = [
 /** The namespaces the platform chart renders: `monitoring` only when monitoring is on. */
 export function platformNamespaces(env: Pick<ResolvedEnvironment, 'monitoring'>): string[] {
   return Object.values(NAMESPACES).filter((ns) => env.monitoring || ns !== NAMESPACES.monitoring);
-}
-
-/**
- * Memory one app node offers (the control plane's share when there are no app nodes): a
- * container asking for more could never be scheduled, so the LimitRange refuses it.
- */
-export function perNodeAppMemoryMib(env: Pick<ResolvedEnvironment, 'appCapacity' | 'appNodes'>): number {
-  return Math.floor((env.appCapacity.memoryGb * 1024) / Math.max(1, env.appNodes.length));
 }
 
 /** Pod Security Standard enforced on the trading namespaces (their pods are ours). */

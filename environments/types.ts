@@ -142,8 +142,13 @@ export interface EnvironmentConfig {
 
   /** DNS name of the control plane (K3s API, ArgoCD), e.g. `k3s.dev.example.com`. */
   readonly apiDnsName?: string;
-  /** DNS name of Kafka's external listener (kafka-0), e.g. `kafka.dev.example.com`. */
-  readonly kafkaDnsName?: string;
+  /**
+   * DNS name of Kafka's external listener (kafka-0), e.g. `kafka.dev.example.com`. Required:
+   * the GitOps manifests are rendered before the Primary IP's address is known, and the
+   * broker advertises this name to clients. Point its A record at the Kafka Primary IP
+   * (cluster stack output `dns_records`).
+   */
+  readonly kafkaDnsName: string;
 
   /** Hours a day the cluster runs (for the cost estimate and schedule). */
   readonly uptimeHoursPerDay: number;

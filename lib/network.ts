@@ -68,3 +68,25 @@ export function isPrivateIpv4Range(cidr: Cidr): boolean {
     cidrContains(parseCidr(block)!, cidr),
   );
 }
+
+/**
+ * True when the CIDRs together cover every address of a family (`0.0.0.0/0`, or
+ * `0.0.0.0/1` + `128.0.0.0/1`, ...). Two CIDRs are either nested or disjoint, so the
+ * union's size is the sum over the CIDRs not inside another one.
+ */
+export function coversWholeInternet(cidrs: readonly Cidr[]): boolean {
+  return (['ipv4', 'ipv6'] as const).some((family) => {
+    const bits = family === 'ipv4' ? 32 : 128;
+    const same = cidrs.filter((c) => c.address.kind() === family);
+    const outermost = same.filter(
+      (c, i) => !same.some((o, j) => j !== i && cidrContains(o, c) && (o.prefix < c.prefix || j < i)),
+    );
+    const covered = outermost.reduce((sum, c) => sum + 2n ** BigInt(bits - c.prefix), 0n);
+    return same.length > 0 && covered === 2n ** BigInt(bits);
+  });
+}
+
+/** True when two CIDRs of the same family share an address. */
+export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
+  return cidrContains(a, b) || cidrContains(b, a);
+}

@@ -3,13 +3,24 @@ import { dev, prod } from '../../environments';
 import type { EnvironmentConfig } from '../../environments/types';
 import { resolveEnvironment, ResolvedEnvironment } from '../../lib/environment';
 
-/** A resolved environment with a DNS name for Kafka (dev gets one too), plus overrides. */
+/** A resolved (validated) environment, plus overrides. */
 export function resolved(
   base: 'dev' | 'prod',
   overrides: Partial<EnvironmentConfig> = {},
 ): ResolvedEnvironment {
   const config = base === 'dev' ? dev : prod;
-  return resolveEnvironment({ kafkaDnsName: `kafka.${base}.example.com`, ...config, ...overrides });
+  return resolveEnvironment({ ...config, ...overrides });
+}
+
+/**
+ * A resolved environment with overrides that skip the config validation: for testing a
+ * chart's own guards, which protect constructs used without an environment config.
+ */
+export function unvalidated(
+  base: 'dev' | 'prod',
+  overrides: Partial<ResolvedEnvironment>,
+): ResolvedEnvironment {
+  return { ...resolved(base), ...overrides };
 }
 
 /** A synthesized manifest (plain JSON, as `Testing.synth` returns it). */

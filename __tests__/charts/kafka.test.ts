@@ -2,7 +2,7 @@ import { Testing } from 'cdk8s';
 import { SERVER_TYPES } from '../../lib/server-types';
 import { kafkaBrokerSizing, KafkaChart, KafkaChartProps, replicationFor } from '../../charts/kafka';
 import type { ResolvedEnvironment } from '../../lib/environment';
-import { find, ofKind, resolved } from './helpers';
+import { find, ofKind, resolved, unvalidated } from './helpers';
 import type { Manifest } from './helpers';
 
 const synth = (env: ResolvedEnvironment, props: Partial<KafkaChartProps> = {}) =>
@@ -184,9 +184,9 @@ describe('KafkaChart', () => {
     expect(acls.map((a: Manifest) => a.resource.name)).toEqual(['signals', 'sig']);
   });
 
-  describe('fails at synth with the value and the fix', () => {
+  describe("the chart's own guards (constructs used without a validated config)", () => {
     test('an app listing a topic that does not exist', () => {
-      const env = resolved('dev', {
+      const env = unvalidated('dev', {
         tradingApps: [{ name: 'x', kind: 'ingestion', image: 'example/x:1', topics: ['nope'] }],
       });
       expect(() => synth(env)).toThrow(
@@ -195,21 +195,21 @@ describe('KafkaChart', () => {
     });
 
     test('kafka nodes of a server type whose memory is unknown', () => {
-      const env = resolved('dev', { kafka: { count: 1, serverType: 'cx99' } });
+      const env = unvalidated('dev', { kafka: { count: 1, serverType: 'cx99' } });
       expect(() => synth(env)).toThrow(
         "kafka server type 'cx99' is not in lib/server-types.ts, so the brokers' memory and heap cannot be sized",
       );
     });
 
     test('a topic with more replicas than brokers', () => {
-      const env = resolved('dev', { topics: [{ name: 'stock-stream', partitions: 6, replicas: 3 }] });
+      const env = unvalidated('dev', { topics: [{ name: 'stock-stream', partitions: 6, replicas: 3 }] });
       expect(() => synth(env)).toThrow(
         "topic 'stock-stream' asks for 3 replicas but the cluster has 1 broker(s); set replicas to at most 1",
       );
     });
 
     test('a topic with no partitions', () => {
-      const env = resolved('dev', { topics: [{ name: 'stock-stream', partitions: 0 }] });
+      const env = unvalidated('dev', { topics: [{ name: 'stock-stream', partitions: 0 }] });
       expect(() => synth(env)).toThrow(
         "topic 'stock-stream' has 0 partitions; give it at least 1 (e.g. partitions: 6)",
       );

@@ -1,6 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import { TradingApp, TradingAppsChart } from '../../charts/trading-app';
-import { find, resolved } from './helpers';
+import { find, resolved, unvalidated } from './helpers';
 
 const synthApp = (props: ConstructorParameters<typeof TradingApp>[2]) => {
   const chart = new Chart(Testing.app(), 'test');
@@ -151,7 +151,7 @@ describe('TradingAppsChart', () => {
   });
 
   test('rejects an unknown priority class coming from the environment config', () => {
-    const env = resolved('dev', {
+    const env = unvalidated('dev', {
       tradingApps: [{ name: 'x', kind: 'strategies', image: 'example/x:1', priorityClass: 'kafka-critical' }],
     });
     expect(() => new TradingAppsChart(Testing.app(), 'apps', { env })).toThrow(

@@ -1,5 +1,6 @@
 import type { IAspect } from 'cdktf';
 import type { IConstruct } from 'constructs';
+import { Cidr, coversWholeInternet, parseCidr } from '../network';
 import { attributesOf } from './attributes';
 
 /**
@@ -7,7 +8,6 @@ import { attributesOf } from './attributes';
  * anything into the cluster, and 80 would serve any Ingress in plain HTTP.
  */
 const ADMIN_PORTS = [22, 6443, 443, 80];
-const WORLD = ['0.0.0.0/0', '::/0'];
 
 /** The admin ports a rule's `port` opens: one port (`22`), a range (`1-1024`) or `any`. */
 function adminPortsIn(port: string | undefined): number[] {
@@ -22,25 +22,29 @@ function adminPortsIn(port: string | undefined): number[] {
  * 80) to the whole internet, unless the environment opted in with `allowWorldOpenAdminPorts`.
  */
 export class NoWorldAdminPorts implements IAspect {
-  constructor(private readonly allowWorld = false) {}
+  constructor(private readonly allowWorld: boolean = false) {}
 
   visit(node: IConstruct): void {
-    if (this.allowWorld) return;
+    if (this.allowWorld === true) return;
     const firewall = attributesOf(node, 'hcloud_firewall');
     if (!firewall) return;
     const rules = (firewall.rule as Array<{ port?: string; source_ips?: string[] }> | undefined) ?? [];
-    const open = rules.filter(
-      (rule) =>
-        adminPortsIn(rule.port).length > 0 && (rule.source_ips ?? []).some((ip) => WORLD.includes(ip)),
-    );
+    // Per admin port, the union of every rule's sources: two halves of the internet in two
+    // rules (or one) open the port to everyone just as 0.0.0.0/0 does.
+    const open = ADMIN_PORTS.flatMap((port) => {
+      const sources = rules
+        .filter((rule) => adminPortsIn(rule.port).includes(port))
+        .flatMap((rule) => rule.source_ips ?? []);
+      const cidrs = sources.map(parseCidr).filter((c): c is Cidr => c !== undefined);
+      return coversWholeInternet(cidrs) ? [{ port, sources }] : [];
+    });
     if (open.length > 0) {
       node.node.addValidation({
         validate: () =>
-          open.map((rule) => {
-            const ports = adminPortsIn(rule.port);
-            const which = rule.port === String(ports[0]) ? '' : ` (admin ports ${ports.join(', ')})`;
-            return `firewall '${String(firewall.name)}' opens port ${rule.port}${which} to the whole internet; restrict source_ips or set allowWorldOpenAdminPorts: true in the environment`;
-          }),
+          open.map(
+            ({ port, sources }) =>
+              `firewall '${String(firewall.name)}' opens admin port ${port} to the whole internet (sources ${sources.join(', ')}); restrict source_ips or set allowWorldOpenAdminPorts: true in the environment`,
+          ),
       });
     }
   }

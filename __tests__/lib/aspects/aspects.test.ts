@@ -72,19 +72,33 @@ describe('NoWorldAdminPorts', () => {
   });
   test('rejects SSH from the whole internet', () => {
     expect(stackWith(firewall(['0.0.0.0/0']), new NoWorldAdminPorts())).toThrow(
-      /firewall 'fw-1' opens port 22 to the whole internet; restrict source_ips or set allowWorldOpenAdminPorts: true/,
+      /firewall 'fw-1' opens admin port 22 to the whole internet \(sources 0.0.0.0\/0\); restrict source_ips or set allowWorldOpenAdminPorts: true/,
     );
   });
   test.each(['443', '80'])('rejects Traefik port %s (Argo CD) from the whole internet', (port) => {
     expect(stackWith(firewall(['0.0.0.0/0'], port), new NoWorldAdminPorts())).toThrow(
-      new RegExp(`firewall 'fw-1' opens port ${port} to the whole internet`),
+      new RegExp(`firewall 'fw-1' opens admin port ${port} to the whole internet`),
     );
   });
   test('rejects a world-open range or `any` that covers an admin port, naming the ports', () => {
-    expect(stackWith(firewall(['0.0.0.0/0'], '1-1024'), new NoWorldAdminPorts())).toThrow(
-      /opens port 1-1024 \(admin ports 22, 443, 80\) to the whole internet/,
+    const range = stackWith(firewall(['0.0.0.0/0'], '1-1024'), new NoWorldAdminPorts());
+    for (const port of [22, 443, 80])
+      expect(range).toThrow(new RegExp(`opens admin port ${port} to the whole`));
+    expect(stackWith(firewall(['::/0'], 'any'), new NoWorldAdminPorts())).toThrow(/opens admin port 6443/);
+  });
+  test('rejects sources whose union is the whole internet, across rules', () => {
+    const halves = (s: TerraformStack) =>
+      new Firewall(s, 'fw', {
+        name: 'fw-1',
+        rule: [
+          { direction: 'in', protocol: 'tcp', port: '22', sourceIps: ['0.0.0.0/1'] },
+          { direction: 'in', protocol: 'tcp', port: '1-1024', sourceIps: ['128.0.0.0/1'] },
+        ],
+      });
+    expect(stackWith(halves, new NoWorldAdminPorts())).toThrow(
+      /opens admin port 22 to the whole internet \(sources 0.0.0.0\/1, 128.0.0.0\/1\)/,
     );
-    expect(stackWith(firewall(['::/0'], 'any'), new NoWorldAdminPorts())).toThrow(/opens port any/);
+    expect(stackWith(firewall(['0.0.0.0/1']), new NoWorldAdminPorts())).not.toThrow();
   });
   test('passes a world-open port that is not an admin port', () => {
     expect(stackWith(firewall(['0.0.0.0/0'], '32100'), new NoWorldAdminPorts())).not.toThrow();
