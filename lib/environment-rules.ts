@@ -515,7 +515,7 @@ const CROSS_RULES: readonly CrossRule[] = [
     const topics = asList(c.topics).map(asRecord);
     const names = topics.map((t) => asString(t?.name)).filter((n): n is string => n !== undefined);
     const problems = duplicates(names).map((name) =>
-      problem('topics', `topic names must be unique; '${name}' appears more than once`),
+      problem('topics', `topics lists '${name}' more than once; topic names must be unique`),
     );
     const brokers = group(c, 'kafka').count;
     topics.forEach((t, i) => {
@@ -535,7 +535,7 @@ const CROSS_RULES: readonly CrossRule[] = [
     const apps = asList(c.tradingApps).map(asRecord);
     const names = apps.map((a) => asString(a?.name)).filter((n): n is string => n !== undefined);
     const problems = duplicates(names).map((name) =>
-      problem('tradingApps', `trading app names must be unique; '${name}' appears more than once`),
+      problem('tradingApps', `tradingApps lists '${name}' more than once; app names must be unique`),
     );
     const topics = new Set(asList(c.topics).map((t) => asString(asRecord(t)?.name)));
     apps.forEach((a, i) =>
@@ -598,10 +598,11 @@ const CROSS_RULES: readonly CrossRule[] = [
       const apps = group(c, 'apps');
       const onControlPlane = apps.count === 0;
       const type = onControlPlane ? group(c, 'controlPlane').serverType : apps.serverType;
+      const field = onControlPlane ? 'controlPlane.serverType' : 'apps.serverType';
       return [
         problem(
-          onControlPlane ? 'controlPlane.serverType' : 'apps.serverType',
-          `server type '${type}' is not in lib/server-types.ts, so the app capacity for ResourceQuotas is unknown; add it there` +
+          field,
+          `${field} '${type}' is not in lib/server-types.ts, so the app capacity for ResourceQuotas is unknown; add it there` +
             (onControlPlane ? ' or set appCapacityOnControlPlane: { cores, memoryGb }' : ''),
         ),
       ];

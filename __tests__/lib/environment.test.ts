@@ -692,7 +692,7 @@ describe('rules across fields', () => {
         ],
       },
       'topics',
-      /topic names must be unique; 'ticks' appears more than once/,
+      /topics lists 'ticks' more than once; topic names must be unique/,
     );
   });
   test('duplicate app names', () => {
@@ -700,7 +700,7 @@ describe('rules across fields', () => {
     expectRejected(
       { tradingApps: [app, app] },
       'tradingApps',
-      /trading app names must be unique; 'ingest' appears more than once/,
+      /tradingApps lists 'ingest' more than once; app names must be unique/,
     );
   });
   test('an app listing a topic that does not exist', () => {
@@ -774,7 +774,7 @@ describe('rules across fields', () => {
     expectRejected(
       { controlPlane: { count: 1, serverType: 'zz99' } },
       'controlPlane.serverType',
-      /server type 'zz99' is not in lib\/server-types.ts.*appCapacityOnControlPlane/,
+      /controlPlane.serverType 'zz99' is not in lib\/server-types.ts.*appCapacityOnControlPlane/,
     );
     expect(
       resolveEnvironment({
