@@ -26,7 +26,7 @@ export function configureBackend(stack: TerraformStack, stackName: string, confi
     new LocalBackend(stack, { path: `../../../state/${stackName}.tfstate` });
     return;
   }
-  new S3Backend(stack, {
+  const backend = new S3Backend(stack, {
     bucket: config.bucket,
     key: `hetzner-trading/${stackName}.tfstate`,
     region: config.region ?? 'eu-central',
@@ -39,4 +39,8 @@ export function configureBackend(stack: TerraformStack, stackName: string, confi
     usePathStyle: true,
     encrypt: false,
   });
+  // State locking with a lock object next to the state (`<key>.tflock`, conditional writes),
+  // so two runs never apply one stack at once; OpenTofu and Terraform >= 1.10 support it.
+  // cdktf 0.21's S3Backend has no prop for it yet.
+  backend.addOverride('use_lockfile', true);
 }
