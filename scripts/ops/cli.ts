@@ -1,0 +1,56 @@
+/**
+ * The operator CLI: one command with subcommands, what the workflows run and what an
+ * operator types by hand.
+ *
+ *   npm run ops -- <command> [args]      (npm run ops -- help)
+ *
+ * Commands live in two modules: `read-commands.ts` (status, schedule, cost, kubeconfig,
+ * list: they read the project and the calendar) and `cycle-commands.ts` (up, down,
+ * recreate, guard and the destroy commands: they change the project). Everything talks
+ * to Hetzner through the one client in `hcloud.ts`; HCLOUD_ENDPOINT points it at the fake
+ * in tests.
+ */
+import { CYCLE_COMMANDS } from './cycle-commands';
+import { READ_COMMANDS } from './read-commands';
+import type { Command } from './command';
+
+const COMMANDS: Readonly<Record<string, Command>> = { ...READ_COMMANDS, ...CYCLE_COMMANDS };
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  return [
+    'usage: npm run ops -- <command> [args]',
+    '',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.usage}  ${c.summary}`),
+  ].join('\n');
+}
+
+/** Runs one command line; returns the exit code. Exported for tests. */
+export async function runCli(
+  argv: readonly string[],
+  io: { out: (s: string) => void; err: (s: string) => void },
+) {
+  const [name, ...args] = argv;
+  if (!name || name === 'help' || name === '--help') {
+    io.out(usage());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (error) {
+    io.err(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2), {
+    out: (s) => process.stdout.write(`${s}\n`),
+    err: (s) => process.stderr.write(`${s}\n`),
+  }).then((code) => process.exit(code));
+}
