@@ -13,8 +13,9 @@ export const dev: EnvironmentConfig = {
   subnetCidr: '10.0.1.0/24',
   image: 'ubuntu-24.04',
   k3sVersion: 'v1.34.1+k3s1',
-  controlPlane: { count: 1, serverType: 'cx33' },
-  kafka: { count: 1, serverType: 'cx33' },
+  // cpx32 (same cores and memory, AMD) when cx33 is sold out in fsn1 on a morning.
+  controlPlane: { count: 1, serverType: 'cx33', fallbackServerTypes: ['cpx32'] },
+  kafka: { count: 1, serverType: 'cx33', fallbackServerTypes: ['cpx32'] },
   apps: { count: 0, serverType: 'cx33' },
   // Documentation ranges (RFC 5737): replace with your office / VPN egress addresses.
   sshAllowedCidrs: ['203.0.113.0/24'],

@@ -13,9 +13,10 @@ export const prod: EnvironmentConfig = {
   subnetCidr: '10.1.1.0/24',
   image: 'ubuntu-24.04',
   k3sVersion: 'v1.34.1+k3s1',
-  controlPlane: { count: 1, serverType: 'cpx32' },
-  kafka: { count: 3, serverType: 'ccx23' },
-  apps: { count: 2, serverType: 'cpx42' },
+  // Tried in order when the preferred type is sold out in fsn1 on a morning.
+  controlPlane: { count: 1, serverType: 'cpx32', fallbackServerTypes: ['cx33', 'ccx23'] },
+  kafka: { count: 3, serverType: 'ccx23', fallbackServerTypes: ['ccx33'] },
+  apps: { count: 2, serverType: 'cpx42', fallbackServerTypes: ['cx43', 'ccx33'] },
   // Documentation ranges (RFC 5737): replace with your office / VPN egress addresses.
   sshAllowedCidrs: ['203.0.113.0/24'],
   apiAllowedCidrs: ['203.0.113.0/24'],

@@ -16,6 +16,15 @@ export interface NodeGroupConfig {
    * capacity of well-known types is in `lib/server-types.ts`.
    */
   readonly serverType: string;
+  /**
+   * Server types tried in order when `serverType` is sold out in the location on a morning
+   * (Hetzner answers `resource_unavailable`). Same location: the Primary IPs are bound to
+   * it. Each must be in `lib/server-types.ts`, of the same CPU architecture and with at
+   * least the cores and memory of `serverType` (quotas and Kafka's heap are rendered from
+   * `serverType`), and for Kafka with room on its disk for `kafkaStorageGb`.
+   * @default - none: a sold-out type fails the morning's apply
+   */
+  readonly fallbackServerTypes?: readonly string[];
 }
 
 /** An example trading application deployed by the GitOps side. */

@@ -171,6 +171,21 @@ function nodeGroupRule(counts: readonly number[] | 'any', why: string): FieldRul
           ? `${field} '${type}' was retired by Hetzner in EU locations in late 2025; use '${RETIRED_SERVER_TYPES[type]}'`
           : undefined,
     }),
+    fallbackServerTypes: listOf(
+      (value, field) =>
+        typeof value === 'string' && SERVER_TYPE.test(value)
+          ? RETIRED_SERVER_TYPES[value]
+            ? [
+                {
+                  field,
+                  message: `${field} '${value}' was retired by Hetzner in EU locations in late 2025; use '${RETIRED_SERVER_TYPES[value]}'`,
+                },
+              ]
+            : []
+          : [mustBe(field, "a Hetzner server type name such as 'cpx32'", value)],
+      "a list of server type names such as ['cpx32', 'ccx23'], tried in order",
+      true,
+    ),
   } satisfies Record<keyof NodeGroupConfig, FieldRule>;
   const expectation = "an object { count, serverType }, e.g. { count: 1, serverType: 'cx33' }";
   return {
@@ -489,6 +504,7 @@ const CROSS_RULES: readonly CrossRule[] = [
         ]
       : [];
   },
+  (c) => (['controlPlane', 'kafka', 'apps'] as const).flatMap((role) => fallbackProblems(c, role)),
   (c) => {
     const storage = asInteger(c.kafkaStorageGb) ?? 20;
     const { serverType, spec } = group(c, 'kafka');
@@ -632,6 +648,63 @@ const CROSS_RULES: readonly CrossRule[] = [
     ];
   },
 ];
+
+/**
+ * A role's fallback server types must be able to stand in for its `serverType`: known
+ * capacity, the same CPU architecture (images and the k3s binary), at least its cores and
+ * memory (quotas and Kafka's heap are rendered from `serverType`), Kafka's volume on the
+ * disk, no repeats.
+ */
+function fallbackProblems(c: RawConfig, role: 'controlPlane' | 'kafka' | 'apps'): ConfigProblem[] {
+  const { serverType, spec } = group(c, role);
+  const list = asList(asRecord(c[role])?.fallbackServerTypes);
+  if (!serverType || list.length === 0) return [];
+  const problems: ConfigProblem[] = [];
+  const seen = new Set<string>([serverType]);
+  const storage = asInteger(c.kafkaStorageGb) ?? 20;
+  list.forEach((type, i) => {
+    if (typeof type !== 'string' || !SERVER_TYPE.test(type) || RETIRED_SERVER_TYPES[type]) return;
+    const field = `${role}.fallbackServerTypes[${i}]`;
+    const fallback = serverTypeSpec(type);
+    if (seen.has(type)) {
+      problems.push(
+        problem(
+          field,
+          `${field} '${type}' is already ${type === serverType ? `${role}.serverType` : 'in the list'}; list each type once`,
+        ),
+      );
+    } else if (!fallback) {
+      problems.push(
+        problem(
+          field,
+          `${field} '${type}' is not in lib/server-types.ts, so it cannot be checked to stand in for '${serverType}'; add it there or pick a listed type`,
+        ),
+      );
+    } else if (spec) {
+      const short: string[] = [];
+      if (fallback.architecture !== spec.architecture)
+        short.push(`${fallback.architecture} instead of ${spec.architecture}`);
+      if (fallback.cores < spec.cores) short.push(`${fallback.cores} cores < ${spec.cores}`);
+      if (fallback.memoryGb < spec.memoryGb)
+        short.push(`${fallback.memoryGb} GB < ${spec.memoryGb} GB memory`);
+      if (role === 'kafka' && storage + KAFKA_NODE_DISK_RESERVE_GB > fallback.diskGb) {
+        short.push(
+          `a ${fallback.diskGb} GB disk cannot hold kafkaStorageGb ${storage} + ${KAFKA_NODE_DISK_RESERVE_GB} GB`,
+        );
+      }
+      if (short.length > 0) {
+        problems.push(
+          problem(
+            field,
+            `${field} '${type}' cannot stand in for ${role}.serverType '${serverType}' (${short.join(', ')}); pick a type at least as large, of the same architecture`,
+          ),
+        );
+      }
+    }
+    seen.add(type);
+  });
+  return problems;
+}
 
 function duplicates(names: readonly string[]): string[] {
   return [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];

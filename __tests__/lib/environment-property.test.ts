@@ -109,20 +109,28 @@ const CATALOG: Record<string, Partial<Record<Label, readonly unknown[]>>> = {
   },
   'controlPlane.count': { valid: [1, 3], invalid: [0, 2, -1, 1.5, undefined, ...WRONG_FOR_NUMBER] },
   'controlPlane.serverType': {
-    valid: ['cx43', 'cpx42', 'ccx23'],
     invalid: ['', 'CX33', 'cx22', undefined, ...WRONG_FOR_STRING],
-    either: ['zz99'],
+    // Valid or not depending on the base's fallbackServerTypes (each must be at least as large).
+    either: ['zz99', 'cx43', 'cpx42', 'ccx23'],
   },
   'kafka.count': { valid: [1, 3], invalid: [0, 2, 1.5, undefined, ...WRONG_FOR_NUMBER] },
   'kafka.serverType': {
-    valid: ['cx43', 'ccx33'],
+    either: ['cx43', 'ccx33'],
     invalid: ['cpx12', 'zz99', 'cx22', '', undefined, ...WRONG_FOR_STRING],
+  },
+  'controlPlane.fallbackServerTypes': {
+    valid: [undefined, [], ['ccx23'], ['cx43', 'ccx33']],
+    invalid: [['cpx22'], ['cax31'], ['zz99'], ['cx22'], 'cpx32', [3], ...WRONG_FOR_LIST],
+  },
+  'kafka.fallbackServerTypes': {
+    valid: [undefined, ['ccx33']],
+    invalid: [['cpx12'], ['ccx33', 'ccx33'], [null]],
   },
   'apps.count': { valid: [1, 2, 3], invalid: [-1, 1.5, 101, undefined, ...WRONG_FOR_NUMBER], either: [0] },
   'apps.serverType': {
-    valid: ['cpx42', 'cx53'],
+    valid: ['cpx42'],
     invalid: ['cx22', '', undefined, ...WRONG_FOR_STRING],
-    either: ['zz99'],
+    either: ['zz99', 'cx53'],
   },
   controlPlaneHostNumber: {
     valid: [5, undefined],

@@ -784,4 +784,48 @@ describe('rules across fields', () => {
       }).appCapacity,
     ).toEqual({ cores: 2, memoryGb: 4 });
   });
+  test('a fallback server type must stand in for the preferred one', () => {
+    expectRejected(
+      { kafka: { count: 1, serverType: 'cx33', fallbackServerTypes: ['cpx22'] } },
+      'kafka.fallbackServerTypes[0]',
+      /kafka.fallbackServerTypes\[0\] 'cpx22' cannot stand in for kafka.serverType 'cx33' \(2 cores < 4, 4 GB < 8 GB memory\)/,
+    );
+    expectRejected(
+      { controlPlane: { count: 1, serverType: 'cx33', fallbackServerTypes: ['cax21'] } },
+      'controlPlane.fallbackServerTypes[0]',
+      /arm instead of x86/,
+    );
+    expectRejected(
+      { kafkaStorageGb: 70, kafka: { count: 1, serverType: 'ccx23', fallbackServerTypes: ['cx33'] } },
+      'kafka.fallbackServerTypes[0]',
+      /a 80 GB disk cannot hold kafkaStorageGb 70 \+ 20 GB/,
+    );
+  });
+  test('fallback server types: known, listed once, not the preferred type, not retired', () => {
+    expectRejected(
+      { apps: { count: 0, serverType: 'cx33', fallbackServerTypes: ['zz99'] } },
+      'apps.fallbackServerTypes[0]',
+      /'zz99' is not in lib\/server-types.ts/,
+    );
+    expectRejected(
+      { apps: { count: 0, serverType: 'cx33', fallbackServerTypes: ['cx33'] } },
+      'apps.fallbackServerTypes[0]',
+      /is already apps.serverType/,
+    );
+    expectRejected(
+      { apps: { count: 0, serverType: 'cx33', fallbackServerTypes: ['cpx32', 'cpx32'] } },
+      'apps.fallbackServerTypes[1]',
+      /is already in the list/,
+    );
+    expectRejected(
+      { apps: { count: 0, serverType: 'cx33', fallbackServerTypes: ['cpx31'] } },
+      'apps.fallbackServerTypes[0]',
+      /retired .*use 'cpx32'/,
+    );
+    expectRejected(
+      { apps: { count: 0, serverType: 'cx33', fallbackServerTypes: 'cpx32' } },
+      'apps.fallbackServerTypes',
+      /must be a list of server type names.*got "cpx32" \(string\)/,
+    );
+  });
 });
