@@ -13,6 +13,7 @@
  */
 
 import { MANAGED_BY } from '../../lib/environment';
+import { DEFAULT_ENDPOINT, HcloudClient, labelSelector } from './hcloud';
 
 /** The `managed-by` label value every resource of this project carries. */
 export { MANAGED_BY };
@@ -46,51 +47,13 @@ export interface DeletedServer {
 }
 
 const LABEL_VALUE = /^[a-z0-9A-Z]([\w.-]{0,61}[a-z0-9A-Z])?$/;
-const MAX_ATTEMPTS = 6;
-
-/** The parts of API answers this tool reads. */
-interface ApiBody {
-  servers?: DeletedServer[];
-  [collection: string]: unknown;
-  action?: { id: number };
-  actions?: { id: number; status: string; error: unknown }[];
-  meta?: { pagination?: { next_page: number | null } };
-  error?: { code?: string; message?: string };
-}
-
-async function call(opts: DestroyVmsOptions, method: string, path: string): Promise<ApiBody> {
-  for (let attempt = 1; ; attempt++) {
-    const res = await fetch(`${opts.endpoint.replace(/\/$/, '')}${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${opts.token}` },
-      signal: AbortSignal.timeout(30_000),
-    });
-    const text = await res.text();
-    const body = (text ? JSON.parse(text) : {}) as ApiBody;
-    if (res.ok) return body;
-    const code = body?.error?.code ?? '';
-    const transient = res.status === 429 || res.status === 503 || code === 'conflict' || code === 'locked';
-    if (transient && attempt < MAX_ATTEMPTS) {
-      await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5000)));
-      continue;
-    }
-    throw new Error(`${method} ${path}: HTTP ${res.status} ${code}: ${body?.error?.message ?? text}`);
-  }
-}
-
-/** A labelled resource the cluster stack creates, as listed by the API. */
-interface Labelled {
-  readonly id: number;
-  readonly name: string;
-  readonly labels: Record<string, string>;
-}
 
 /** Cluster-stack resources besides servers, in a safe delete order (servers are gone first). */
 const CLUSTER_RESOURCES = [
-  { path: '/placement_groups', key: 'placement_groups', kind: 'placement group' },
-  { path: '/firewalls', key: 'firewalls', kind: 'firewall' },
-  { path: '/ssh_keys', key: 'ssh_keys', kind: 'SSH key' },
-  { path: '/networks', key: 'networks', kind: 'network' },
+  { collection: 'placement_groups', kind: 'placement group' },
+  { collection: 'firewalls', kind: 'firewall' },
+  { collection: 'ssh_keys', kind: 'SSH key' },
+  { collection: 'networks', kind: 'network' },
 ] as const;
 
 function labelsWanted(opts: DestroyVmsOptions): Record<string, string> {
@@ -104,42 +67,17 @@ function labelsWanted(opts: DestroyVmsOptions): Record<string, string> {
   return { environment: opts.environment, cluster, 'managed-by': MANAGED_BY };
 }
 
-function selectorOf(wanted: Record<string, string>): string {
-  return Object.entries(wanted)
-    .map(([k, v]) => `${k}==${v}`)
-    .join(',');
-}
-
-/** Lists one collection by label selector, all pages, and re-checks the labels client-side. */
-async function listLabelled(
-  opts: DestroyVmsOptions,
-  path: string,
-  key: string,
-  wanted: Record<string, string>,
-): Promise<Labelled[]> {
-  const found: Labelled[] = [];
-  for (let page = 1; page <= 1000; page++) {
-    const body = await call(
-      opts,
-      'GET',
-      `${path}?label_selector=${encodeURIComponent(selectorOf(wanted))}&page=${page}&per_page=50`,
-    );
-    found.push(...((body[key] as Labelled[] | undefined) ?? []));
-    if (!body.meta?.pagination?.next_page) break;
-  }
-  // Defence in depth: never trust the selector alone.
-  return found.filter((r) => Object.entries(wanted).every(([k, v]) => r.labels?.[k] === v));
-}
-
 /**
  * Deletes (or with `dryRun` lists) the servers of one cluster and environment, and with
  * `clusterResources` the rest of its cluster stack; returns the servers.
  */
 export async function destroyVms(opts: DestroyVmsOptions): Promise<DeletedServer[]> {
   const log = opts.log ?? console.log;
+  const client = new HcloudClient({ token: opts.token, endpoint: opts.endpoint, log });
   const wanted = labelsWanted(opts);
-  const selector = selectorOf(wanted);
-  const matching = await listLabelled(opts, '/servers', 'servers', wanted);
+  const selector = labelSelector(wanted);
+  // The client lists every page by selector and re-checks the labels client-side.
+  const matching = await client.list<DeletedServer>('servers', { labelSelector: wanted });
   if (matching.length === 0) log(`destroy-vms: no servers labelled ${selector}`);
   const actions: number[] = [];
   for (const s of matching) {
@@ -147,27 +85,22 @@ export async function destroyVms(opts: DestroyVmsOptions): Promise<DeletedServer
       `destroy-vms: ${opts.dryRun ? 'would delete' : 'deleting'} server ${s.name} (id ${s.id}, role ${s.labels.role ?? '-'})`,
     );
     if (opts.dryRun) continue;
-    const res = await call(opts, 'DELETE', `/servers/${s.id}`);
+    const res = await client.request<{ action?: { id: number } }>('DELETE', `/servers/${s.id}`);
     if (res.action?.id) actions.push(res.action.id);
   }
   if (opts.wait !== false && actions.length) {
-    for (let i = 0; i < 600; i++) {
-      const ids = actions.map((id) => `id=${id}`).join('&');
-      const body = await call(opts, 'GET', `/actions?${ids}&per_page=50`);
-      const states = body.actions ?? [];
-      const failed = states.filter((a) => a.status === 'error');
-      if (failed.length)
-        throw new Error(`destroy-vms: delete failed: ${JSON.stringify(failed.map((a) => a.error))}`);
-      if (states.every((a) => a.status === 'success')) break;
-      await new Promise((r) => setTimeout(r, 500));
+    try {
+      await client.waitForActions(actions, 300_000);
+    } catch (error) {
+      throw new Error(`destroy-vms: delete failed: ${(error as Error).message}`);
     }
   }
   log(`destroy-vms: ${opts.dryRun ? 'would delete' : 'deleted'} ${matching.length} server(s)`);
   if (opts.clusterResources) {
-    for (const { path, key, kind } of CLUSTER_RESOURCES) {
-      for (const r of await listLabelled(opts, path, key, wanted)) {
+    for (const { collection, kind } of CLUSTER_RESOURCES) {
+      for (const r of await client.list<DeletedServer>(collection, { labelSelector: wanted })) {
         log(`destroy-vms: ${opts.dryRun ? 'would delete' : 'deleting'} ${kind} ${r.name} (id ${r.id})`);
-        if (!opts.dryRun) await call(opts, 'DELETE', `${path}/${r.id}`);
+        if (!opts.dryRun) await client.request('DELETE', `/${collection}/${r.id}`);
       }
     }
   }
@@ -189,7 +122,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (!token) throw new Error('HCLOUD_TOKEN is not set');
   await destroyVms({
-    endpoint: process.env.HCLOUD_ENDPOINT || 'https://api.hetzner.cloud/v1',
+    endpoint: process.env.HCLOUD_ENDPOINT || DEFAULT_ENDPOINT,
     token,
     environment,
     cluster: flag(argv, 'cluster') ?? 'trading',

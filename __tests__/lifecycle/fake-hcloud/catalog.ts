@@ -1,6 +1,7 @@
 /**
- * Read-only catalogue of the fake: locations, datacenters, server types and images, in the JSON
- * shapes of hcloud-go's `schema/location.go`, `datacenter.go`, `server_type.go` and `image.go`.
+ * Read-only catalogue of the fake: locations, datacenters, server types, images and prices, in
+ * the JSON shapes of hcloud-go's `schema/location.go`, `datacenter.go`, `server_type.go`,
+ * `image.go` and `pricing.go`.
  * Only what our stacks order is listed, plus a few neighbours so that lookups by a wrong name
  * fail as they would for real.
  */
@@ -68,6 +69,53 @@ export const DATACENTERS = [
   { id: 5, name: 'ash-dc1', description: 'Ashburn virtual DC 1', location: LOCATIONS[3] },
 ];
 
+/**
+ * The fake's prices, net of VAT, EUR per hour. Fixture values in the API's shape, NOT Hetzner's
+ * prices (they change; see DESIGN.md §2): round numbers so tests can compute costs by hand.
+ * Monthly caps are 600 x the hourly price; ash costs 10 % more (as US locations do).
+ */
+export const FAKE_HOURLY_NET: Readonly<Record<string, number>> = {
+  cx23: 0.006,
+  cx33: 0.011,
+  cx43: 0.021,
+  cpx22: 0.013,
+  cpx32: 0.024,
+  cpx42: 0.044,
+  ccx13: 0.023,
+  ccx23: 0.045,
+};
+
+/** The fake's Primary IPv4 price, net, EUR (IPv6 is free, as for real). */
+export const FAKE_PRIMARY_IPV4_NET = { hourly: 0.001, monthly: 0.6 } as const;
+
+/** The VAT rate the fake's gross prices include, percent. */
+export const FAKE_VAT_RATE = 19;
+
+/** A decimal string as the API writes them (`"0.0110000000"`, 10 places for hourly). */
+function decimal(n: number, places: number): string {
+  return n.toFixed(places);
+}
+
+/** `schema.Price`: net and gross (with {@link FAKE_VAT_RATE}). */
+function price(net: number, places: number): { net: string; gross: string } {
+  return { net: decimal(net, places), gross: decimal(net * (1 + FAKE_VAT_RATE / 100), places) };
+}
+
+/** Net factor of a location's prices (US locations cost more). */
+const locationFactor = (location: string) => (location === 'ash' ? 1.1 : 1);
+
+/** `schema.PricingServerTypePrice` of one type in one location. */
+function serverTypePrice(type: string, location: string) {
+  const hourly = FAKE_HOURLY_NET[type] * locationFactor(location);
+  return {
+    location,
+    price_hourly: price(hourly, 10),
+    price_monthly: price(hourly * 600, 10),
+    included_traffic: location === 'ash' ? 1099511627776 : 21990232555520,
+    price_per_tb_traffic: price(1, 10),
+  };
+}
+
 /** A server type (`schema.ServerType`). */
 export interface ServerType {
   id: number;
@@ -81,7 +129,7 @@ export interface ServerType {
   cpu_type: string;
   architecture: string;
   included_traffic: number;
-  prices: unknown[];
+  prices: ReturnType<typeof serverTypePrice>[];
   deprecated: boolean;
   deprecation: null;
   locations: { id: number; name: string; recommended: boolean; available: boolean; deprecation: null }[];
@@ -109,8 +157,8 @@ function serverType(
     cpu_type: cpu,
     architecture: 'x86',
     included_traffic: 21990232555520,
-    // Prices change; the fake does not pretend to know them (see DESIGN.md §2).
-    prices: [],
+    // Fixture prices (FAKE_HOURLY_NET), not Hetzner's.
+    prices: locations.map((l) => serverTypePrice(name, l)),
     deprecated: false,
     deprecation: null,
     locations: LOCATIONS.filter((l) => locations.includes(l.name)).map((l) => ({
@@ -179,3 +227,41 @@ export const IMAGES = [
     labels: {},
   },
 ];
+
+/** `GET /pricing` (`schema.Pricing`), built from the fixture prices above. */
+export function pricing() {
+  const locations = LOCATIONS.map((l) => l.name);
+  return {
+    currency: 'EUR',
+    vat_rate: FAKE_VAT_RATE.toFixed(2),
+    image: { price_per_gb_month: price(0.011, 10) },
+    floating_ip: { price_monthly: price(3, 10) },
+    floating_ips: [
+      { type: 'ipv4', prices: locations.map((location) => ({ location, price_monthly: price(3, 10) })) },
+      { type: 'ipv6', prices: locations.map((location) => ({ location, price_monthly: price(3, 10) })) },
+    ],
+    primary_ips: [
+      {
+        type: 'ipv4',
+        prices: locations.map((location) => ({
+          location,
+          price_hourly: price(FAKE_PRIMARY_IPV4_NET.hourly, 10),
+          price_monthly: price(FAKE_PRIMARY_IPV4_NET.monthly, 10),
+        })),
+      },
+      {
+        type: 'ipv6',
+        prices: locations.map((location) => ({
+          location,
+          price_hourly: price(0, 10),
+          price_monthly: price(0, 10),
+        })),
+      },
+    ],
+    traffic: { price_per_tb: price(1, 10) },
+    server_backup: { percentage: '20.00' },
+    server_types: SERVER_TYPES.map((t) => ({ id: t.id, name: t.name, prices: t.prices })),
+    load_balancer_types: [],
+    volume: { price_per_gb_month: price(0.044, 10) },
+  };
+}

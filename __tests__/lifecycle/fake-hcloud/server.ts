@@ -8,7 +8,7 @@
 import { randomBytes } from 'crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
-import { DATACENTERS, IMAGES, LOCATIONS, SERVER_TYPES } from './catalog';
+import { DATACENTERS, IMAGES, LOCATIONS, SERVER_TYPES, pricing } from './catalog';
 import { ApiError, invalidInput, notFound } from './errors';
 import { type Knobs, defaultKnobs, seededRandom } from './knobs';
 import { compileSelector } from './labels';
@@ -267,6 +267,7 @@ export class FakeHcloud {
       return ok(paginate('images', items, q));
     });
     add('GET', '/images/{id}', ([id]) => ok({ image: find(IMAGES, id, 'image') }));
+    add('GET', '/pricing', () => ok({ pricing: pricing() }));
 
     // Actions.
     add('GET', '/actions', (_, q) => {
