@@ -312,6 +312,7 @@ describe('cluster stack', () => {
       'kafka_external_bootstrap',
       'kafka_public_ipv4',
       'private_ips',
+      'server_types',
       'ssh_command',
     ]);
     expect(devJson.output.dns_records.value).toEqual([

@@ -18,6 +18,14 @@ import { NoWorldAdminPorts } from '../aspects/no-world-admin-ports';
 import { PublicServersHaveFirewall } from '../aspects/public-servers-have-firewall';
 import { KAFKA_NODE_TAINT, NODE_LABELS } from '../../charts/constants';
 import { renderKafkaCredentials } from '../../charts/kafka-credentials';
+import {
+  NODE_GROUP_ROLES,
+  NODE_GROUPS,
+  resolveServerTypes,
+  SERVER_TYPE_CHOICE_LABEL,
+  type NodeGroup,
+  type ServerTypeChoice,
+} from '../server-type-choice';
 
 /** Props of {@link ClusterStack}. */
 export interface ClusterStackProps {
@@ -31,6 +39,13 @@ export interface ClusterStackProps {
    * @default - none
    */
   readonly bootstrapManifests?: readonly ManifestFile[];
+  /**
+   * The server type per node group for this deploy: its `serverType` or one of its
+   * `fallbackServerTypes` (anything else is refused at synth). Each server carries the
+   * label `server-type-choice=preferred|fallback-<n>`; the `server_types` output lists them.
+   * @default - every group on its preferred `serverType`
+   */
+  readonly serverTypeChoice?: ServerTypeChoice;
 }
 
 /**
@@ -65,6 +80,9 @@ export class ClusterStack extends TerraformStack {
     randomProvider(this);
     const labels = (role: string, extra: Record<string, string> = {}) =>
       resourceLabels(env.name, env.clusterName, role, extra);
+    const serverTypes = resolveServerTypes(env, props.serverTypeChoice);
+    const groupOf = (role: PlannedServer['role']) =>
+      NODE_GROUPS.find((g) => NODE_GROUP_ROLES[g] === role) as NodeGroup;
 
     // --- persistent addresses, found by name -------------------------------------------
     const controlPlaneIp = new DataHcloudPrimaryIp(this, 'control-plane-ipv4', {
@@ -167,12 +185,15 @@ export class ClusterStack extends TerraformStack {
       new ClusterNode(this, planned.name.slice(env.prefix.length + 1), {
         ...common,
         name: planned.name,
-        serverType: planned.serverType,
+        serverType: serverTypes[groupOf(planned.role)].serverType,
         privateIp: planned.privateIp,
         primaryIpId: opts.primaryIpId,
         firewallIds: opts.firewallId === undefined ? [] : [opts.firewallId],
         placementGroupId: opts.placementGroupId,
-        labels: labels(planned.role, { 'node-index': String(planned.index) }),
+        labels: labels(planned.role, {
+          'node-index': String(planned.index),
+          [SERVER_TYPE_CHOICE_LABEL]: serverTypes[groupOf(planned.role)].choice,
+        }),
         dependsOn: opts.primaryIpId === undefined ? privateDeps : [this.network.subnet],
         userData: renderK3sUserData({
           k3sVersion: env.k3sVersion,
@@ -252,6 +273,16 @@ export class ClusterStack extends TerraformStack {
         [...this.controlPlanes, ...this.kafkaNodes, ...this.appNodes].map((n) => [
           n.server.name,
           n.privateIp,
+        ]),
+      ),
+    });
+    new TerraformOutput(this, 'server_types', {
+      description:
+        'Server type of each role in this deploy and which candidate it is (preferred or fallback-<n>, see fallbackServerTypes).',
+      value: Object.fromEntries(
+        NODE_GROUPS.filter((g) => env[g].count > 0).map((g) => [
+          NODE_GROUP_ROLES[g],
+          { server_type: serverTypes[g].serverType, choice: serverTypes[g].choice },
         ]),
       ),
     });

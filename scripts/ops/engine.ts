@@ -1,0 +1,233 @@
+/**
+ * Runs the synth and the Terraform engine for the operator CLI the way `scripts/tf.sh` does:
+ * the engine and the offline provider mirror from `npm run toolchain` when present
+ * (`.toolchain/engine`, `TF_CLI_CONFIG_FILE=.toolchain/terraformrc`), else with
+ * `USE_PUBLIC_REGISTRY=1` (or without a toolchain) `$ENGINE`, `tofu` or `terraform` on PATH
+ * with the public registry. Every child is spawned asynchronously in its own process group,
+ * with a time limit, so an in-process fake API keeps answering in tests and a hung engine
+ * never hangs a workflow.
+ */
+import { spawn, spawnSync } from 'child_process';
+import { existsSync, mkdirSync, readFileSync } from 'fs';
+import { dirname, join, resolve } from 'path';
+
+/** The repository root (scripts/ops/../..). */
+export const REPO_ROOT = resolve(__dirname, '..', '..');
+
+/** One finished child process. */
+export interface EngineRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly seconds: number;
+}
+
+/** What the cycle needs from the synth and the engine; tests may pass their own. */
+export interface Engine {
+  /** Synthesizes every stack into the outdir; `vars` are extra process variables for main.ts. */
+  synth(vars?: Readonly<Record<string, string>>): Promise<void>;
+  /** Runs an engine command in a stack's folder (after `init` when the folder has none). */
+  run(stack: string, args: readonly string[]): Promise<EngineRun>;
+  /** The synthesized `cdk.tf.json` of a stack. */
+  stackJson(stack: string): StackJson;
+}
+
+/** The parts of a synthesized stack the cycle reads. */
+export interface StackJson {
+  readonly resource?: Record<
+    string,
+    Record<
+      string,
+      { readonly labels?: Record<string, string>; readonly name?: string; readonly server_type?: string }
+    >
+  >;
+}
+
+/** Options of {@link ProjectEngine}. */
+export interface ProjectEngineOptions {
+  /** Where the stacks are synthesized; local state lands in `<outdir>/../state`. @default $CDKTF_OUTDIR or <repo>/cdktf.out */
+  readonly outdir?: string;
+  /** Process variables for every child (HCLOUD_TOKEN, TF_VAR_ssh_public_key, ...). @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Progress lines. */
+  readonly log?: (line: string) => void;
+  /** Time limit of one engine command, in seconds. @default 1800 */
+  readonly timeoutSeconds?: number;
+}
+
+/** The engine binary and CLI config to use, as scripts/tf.sh picks them. */
+export function locateEngine(env: NodeJS.ProcessEnv = process.env): { engine: string; cliConfig?: string } {
+  const toolchain = env.TOOLCHAIN_DIR ?? join(REPO_ROOT, '.toolchain');
+  const enginePath = join(toolchain, 'engine');
+  const rc = join(toolchain, 'terraformrc');
+  if (env.USE_PUBLIC_REGISTRY !== '1' && existsSync(enginePath) && existsSync(rc)) {
+    const engine = readFileSync(enginePath, 'utf8').trim();
+    if (engine && existsSync(engine)) return { engine, cliConfig: rc };
+  }
+  if (env.ENGINE) return { engine: env.ENGINE };
+  for (const name of ['tofu', 'terraform']) {
+    const found = spawnSync('sh', ['-c', 'command -v "$1"', 'sh', name], { encoding: 'utf8' });
+    if (found.status === 0 && found.stdout.trim()) return { engine: found.stdout.trim() };
+  }
+  throw new Error(
+    "no Terraform engine: run 'npm run toolchain' (offline build), or install tofu/terraform (USE_PUBLIC_REGISTRY=1)",
+  );
+}
+
+/** Engine lines worth showing while an apply or destroy runs (resource progress and the totals). */
+const PROGRESS =
+  /(: (Creating|Creation complete|Destroying|Destruction complete|Modifying|Modifications complete|Still [a-z]+)\b|^(Apply|Destroy) complete!|^No changes\.)/;
+
+/** Sends a signal to a process group we started; ignores groups already gone. */
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already exited
+  }
+}
+
+/**
+ * Runs a command in its own process group, streaming complete lines to `onLine`; after
+ * `timeoutSeconds` it sends SIGINT (the engine then stops cleanly and releases its state
+ * lock) and SIGKILL 60 s later.
+ */
+export async function runChild(
+  command: string,
+  args: readonly string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutSeconds: number; onLine?: (line: string) => void },
+): Promise<EngineRun> {
+  const started = performance.now();
+  const child = spawn(command, [...args], {
+    cwd: opts.cwd,
+    env: opts.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let partial = '';
+  child.stdout.on('data', (d: Buffer) => {
+    const text = d.toString('utf8');
+    stdout += text;
+    if (!opts.onLine) return;
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) opts.onLine(line);
+  });
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  let killTimer: NodeJS.Timeout | undefined;
+  const timer = setTimeout(() => {
+    stderr += `\n[ops] ${args[0] ?? command} stopped after ${opts.timeoutSeconds} s (time limit)`;
+    if (child.pid) killGroup(child.pid, 'SIGINT');
+    killTimer = setTimeout(() => child.pid && killGroup(child.pid, 'SIGKILL'), 60_000);
+  }, opts.timeoutSeconds * 1000);
+  const code = await new Promise<number>((resolveCode) => {
+    child.on('error', (e) => {
+      stderr += String(e);
+      resolveCode(127);
+    });
+    child.on('close', (c) => resolveCode(c ?? 1));
+  });
+  clearTimeout(timer);
+  if (killTimer) clearTimeout(killTimer);
+  if (partial && opts.onLine) opts.onLine(partial);
+  return { code, stdout, stderr, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Needs `init` again (new provider, other backend): the engine says so on stderr. */
+const NEEDS_INIT =
+  /Backend initialization required|Inconsistent dependency lock file|Required plugins are not installed|Module not installed|please run "(terraform|tofu) init"/i;
+
+/** The synth (scripts/synth.mjs) and the engine over the project's stacks. */
+export class ProjectEngine implements Engine {
+  readonly outdir: string;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly log: (line: string) => void;
+  private readonly timeoutSeconds: number;
+  private located?: { engine: string; cliConfig?: string };
+  private readonly initialized = new Set<string>();
+
+  constructor(opts: ProjectEngineOptions = {}) {
+    this.env = opts.env ?? process.env;
+    this.outdir = resolve(REPO_ROOT, opts.outdir ?? this.env.CDKTF_OUTDIR ?? 'cdktf.out');
+    this.log = opts.log ?? (() => undefined);
+    this.timeoutSeconds = opts.timeoutSeconds ?? 1800;
+  }
+
+  async synth(vars: Readonly<Record<string, string>> = {}): Promise<void> {
+    mkdirSync(this.outdir, { recursive: true });
+    const r = await runChild(
+      process.execPath,
+      [join(REPO_ROOT, 'scripts', 'synth.mjs'), '--outdir', this.outdir, '--no-gitops'],
+      {
+        cwd: REPO_ROOT,
+        env: { ...this.env, ALLOW_DESTROY_PERSISTENT: '', ...vars },
+        timeoutSeconds: 300,
+      },
+    );
+    if (r.code !== 0) throw new Error(`synth failed (exit ${r.code}):\n${tail(r.stderr || r.stdout)}`);
+  }
+
+  stackJson(stack: string): StackJson {
+    return JSON.parse(readFileSync(join(this.stackDir(stack), 'cdk.tf.json'), 'utf8')) as StackJson;
+  }
+
+  /** Folder of a synthesized stack. */
+  stackDir(stack: string): string {
+    return join(this.outdir, 'stacks', stack);
+  }
+
+  async run(stack: string, args: readonly string[]): Promise<EngineRun> {
+    const dir = this.stackDir(stack);
+    if (!existsSync(join(dir, 'cdk.tf.json')))
+      throw new Error(`no synthesized stack '${stack}' in ${this.outdir}`);
+    if (!this.initialized.has(stack) && !existsSync(join(dir, '.terraform'))) await this.init(stack);
+    const first = await this.exec(stack, args);
+    if (first.code !== 0 && NEEDS_INIT.test(first.stderr)) {
+      await this.init(stack);
+      return this.exec(stack, args);
+    }
+    return first;
+  }
+
+  private async init(stack: string): Promise<void> {
+    if ((this.env.STATE_BACKEND ?? 'local') === 'local') {
+      mkdirSync(join(dirname(this.outdir), 'state'), { recursive: true });
+    }
+    const r = await this.exec(stack, ['init', '-input=false', '-no-color']);
+    if (r.code !== 0)
+      throw new Error(`init of ${stack} failed (exit ${r.code}):\n${tail(r.stderr || r.stdout)}`);
+    this.initialized.add(stack);
+  }
+
+  private exec(stack: string, args: readonly string[]): Promise<EngineRun> {
+    this.located ??= locateEngine(this.env);
+    const { engine, cliConfig } = this.located;
+    const env: NodeJS.ProcessEnv = {
+      ...this.env,
+      ...(cliConfig ? { TF_CLI_CONFIG_FILE: cliConfig } : {}),
+      CHECKPOINT_DISABLE: '1',
+      TF_IN_AUTOMATION: '1',
+      TF_INPUT: '0',
+    };
+    const verb = args[0];
+    const progress = verb === 'apply' || verb === 'destroy';
+    return runChild(engine, args, {
+      cwd: this.stackDir(stack),
+      env,
+      timeoutSeconds: this.timeoutSeconds,
+      onLine: progress
+        ? (line) => {
+            if (PROGRESS.test(line)) this.log(`  [${stack}] ${line.trim()}`);
+          }
+        : undefined,
+    });
+  }
+}
+
+/** The last `lines` lines of a text, for error messages. */
+export function tail(text: string, lines = 40): string {
+  const all = text.trimEnd().split('\n');
+  return (all.length > lines ? ['...', ...all.slice(-lines)] : all).join('\n');
+}
