@@ -235,6 +235,17 @@ describe('status', () => {
     expect(readFileSync(summaryFile, 'utf8')).toContain('## dev: up');
   });
 
+  test('text: a server on a fallback type shows the choice next to its type', async () => {
+    const kafka = [...fake.store.servers.values()].find((sv) => sv.name === 'trading-dev-kafka-0')!;
+    kafka.labels['server-type-choice'] = 'fallback-1';
+    try {
+      const t = squash((await run(['status', 'dev'])).out);
+      expect(t).toMatch(/\| trading-dev-kafka-0 \| kafka \| cx33 \(fallback-1\) \| fsn1 \|/);
+      expect(t).toMatch(/\| trading-dev-cp-0 \| control-plane \| cx33 \| fsn1 \|/);
+    } finally {
+      delete kafka.labels['server-type-choice'];
+    }
+  });
   test('--at outside the window: desired down, the guard would take it down', async () => {
     const r = await run(['status', 'dev', '--json', '--at', '2026-12-05T15:00:00Z']);
     expect(r.code).toBe(0);

@@ -7,6 +7,7 @@
  * Exit codes: 0 done, 1 failed (API, SSH, files), 2 bad usage (unknown environment, a bad
  * flag or value), with the usage line.
  */
+import { SERVER_TYPE_CHOICE_LABEL } from '../../lib/server-type-choice';
 import { readFileSync } from 'fs';
 import { homedir } from 'os';
 import { isAbsolute, join, resolve } from 'path';
@@ -417,7 +418,10 @@ async function statusCommand(
         observed.servers.map((s) => [
           s.name,
           s.role,
-          s.serverType,
+          // The capacity fallback's choice, when a preferred type was sold out this morning.
+          s.labels[SERVER_TYPE_CHOICE_LABEL] && s.labels[SERVER_TYPE_CHOICE_LABEL] !== 'preferred'
+            ? `${s.serverType} (${s.labels[SERVER_TYPE_CHOICE_LABEL]})`
+            : s.serverType,
           s.location,
           s.publicIpv4 ?? '-',
           s.status,
