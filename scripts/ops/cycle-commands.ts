@@ -10,6 +10,7 @@
  *   USE_PUBLIC_REGISTRY=1        your tofu/terraform and the public registry (else the toolchain's)
  *   GITHUB_STEP_SUMMARY          set in a workflow step: the summary goes there too
  */
+import { parseCommandLine, UsageError } from './args';
 import { DateTime } from 'luxon';
 import { calendarFor } from '../../environments/calendars';
 import { priceListFromPricing, priceListFromTable } from '../../lib/cost';
@@ -37,12 +38,7 @@ import { appendStepSummary } from './summary';
 // ----- arguments -----------------------------------------------------------------------
 
 /** A command line that does not fit the command's usage (exit 2). */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError };
 
 /** What a command accepts: positional names, and flags with their kind. */
 export interface ArgSpec {
@@ -67,48 +63,26 @@ export const MAX_WAIT_SECONDS = 7200;
  * `--name=value` (booleans take none), each at most once. Throws {@link UsageError}.
  */
 export function parseArgs(args: readonly string[], spec: ArgSpec): ParsedArgs {
-  const positional: string[] = [];
-  const flags: Record<string, string | number | boolean | undefined> = {};
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (!arg.startsWith('--')) {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq < 0 ? undefined : eq);
-    const kind = Object.hasOwn(spec.flags, name) ? spec.flags[name] : undefined;
-    if (!kind) {
-      const known = Object.keys(spec.flags).map((f) => `--${f}`);
-      throw new UsageError(
-        `unknown option --${name}${known.length ? ` (options: ${known.join(', ')})` : ''}`,
-      );
-    }
-    if (name in flags) throw new UsageError(`--${name} given twice`);
-    if (kind === 'boolean') {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      flags[name] = true;
-      continue;
-    }
-    const value = eq >= 0 ? arg.slice(eq + 1) : args[++i];
-    if (value === undefined || value === '' || (eq < 0 && value.startsWith('--'))) {
-      throw new UsageError(`--${name} needs a value`);
-    }
+  const stringly = Object.fromEntries(
+    Object.entries(spec.flags).map(
+      ([name, kind]) => [name, kind === 'boolean' ? 'boolean' : 'string'] as const,
+    ),
+  );
+  const { positional, flags: raw } = parseCommandLine(args, stringly);
+  const flags: Record<string, string | number | boolean | undefined> = { ...raw };
+  for (const [name, value] of Object.entries(raw)) {
+    const kind = spec.flags[name];
+    if (typeof value !== 'string') continue;
     if (kind === 'seconds') {
       const n = Number(value);
       if (!Number.isInteger(n) || n < 1 || n > MAX_WAIT_SECONDS) {
         throw new UsageError(`--${name} must be whole seconds 1-${MAX_WAIT_SECONDS}, got '${value}'`);
       }
       flags[name] = n;
-    } else if (kind === 'instant') {
-      if (!INSTANT.test(value) || Number.isNaN(Date.parse(value))) {
-        throw new UsageError(
-          `--${name} must be an ISO 8601 instant with its offset, e.g. 2026-11-24T14:00:00Z or 2026-11-24T09:00:00-05:00, got '${value}'`,
-        );
-      }
-      flags[name] = value;
-    } else {
-      flags[name] = value;
+    } else if (kind === 'instant' && (!INSTANT.test(value) || Number.isNaN(Date.parse(value)))) {
+      throw new UsageError(
+        `--${name} must be an ISO 8601 instant with its offset, e.g. 2026-11-24T14:00:00Z or 2026-11-24T09:00:00-05:00, got '${value}'`,
+      );
     }
   }
   if (positional.length < spec.positional.length) {

@@ -7,6 +7,7 @@
  * Exit codes: 0 done, 1 failed (API, SSH, files), 2 bad usage (unknown environment, a bad
  * flag or value), with the usage line.
  */
+import { CommandLine, FlagKind, parseCommandLine, UsageError } from './args';
 import { SERVER_TYPE_CHOICE_LABEL } from '../../lib/server-type-choice';
 import { readFileSync } from 'fs';
 import { homedir } from 'os';
@@ -61,52 +62,19 @@ export interface ReadDeps {
   readonly knownHostsDir?: string;
 }
 
-/** A bad command line: exit code 2 with the usage line. */
-export class UsageError extends Error {}
+export { UsageError };
 
-type FlagKind = 'string' | 'boolean';
-interface Parsed {
-  readonly positional: string[];
-  readonly flags: Record<string, string | boolean | undefined>;
-}
-
-/** Parses `--flag value`, `--flag=value` and boolean `--flag`; unknown flags are usage errors. */
+/** Parses the options `spec` allows and checks the number of positionals. */
 export function parseArgs(
   args: readonly string[],
   spec: Readonly<Record<string, FlagKind>>,
   positional: { min: number; max: number },
-): Parsed {
-  const flags: Record<string, string | boolean | undefined> = {};
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (!arg.startsWith('--')) {
-      rest.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq >= 0 ? eq : undefined);
-    const kind = Object.hasOwn(spec, name) ? spec[name] : undefined;
-    if (!kind) {
-      const known = Object.keys(spec).map((f) => `--${f}`);
-      throw new UsageError(
-        `unknown option '--${name}'${known.length ? ` (options: ${known.join(', ')})` : ''}`,
-      );
-    }
-    if (kind === 'boolean') {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      flags[name] = true;
-      continue;
-    }
-    const value = eq >= 0 ? arg.slice(eq + 1) : args[++i];
-    if (value === undefined || value === '' || (eq < 0 && value.startsWith('--'))) {
-      throw new UsageError(`--${name} needs a value`);
-    }
-    flags[name] = value;
-  }
+): CommandLine {
+  const parsed = parseCommandLine(args, spec);
+  const rest = parsed.positional;
   if (rest.length < positional.min) throw new UsageError('missing argument');
   if (rest.length > positional.max) throw new UsageError(`unexpected argument '${rest[positional.max]}'`);
-  return { positional: rest, flags };
+  return parsed;
 }
 
 /** The environment of that name, resolved; a usage error listing the environments otherwise. */
