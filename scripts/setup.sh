@@ -27,6 +27,9 @@ need nsenter util-linux
 need unshare util-linux
 need dbus-daemon dbus
 need networkctl systemd
+# The identity tests check certificates and host keys with the real tools.
+need openssl openssl
+need ssh-keygen openssh-client
 if [[ ! -x /usr/lib/systemd/systemd-networkd && ! -x /lib/systemd/systemd-networkd ]]; then
   missing+=(systemd-networkd)
 fi

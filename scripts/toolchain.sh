@@ -10,8 +10,10 @@
 # Idempotent: every artefact carries a stamp of what it was built from and is rebuilt
 # only when that changes. Output lives in $TOOLCHAIN_DIR (default .toolchain/, gitignored).
 #
-#   TOOLCHAIN_ENGINE=auto|build   auto (default) uses tofu or terraform from PATH;
-#                                 build always uses the OpenTofu built here.
+#   TOOLCHAIN_ENGINE=auto|build   auto (default) uses tofu from PATH when it is OpenTofu >= 1.7
+#                                 (state encryption), else builds OpenTofu; build always builds.
+#                                 Terraform is never picked: it has no state encryption, and the
+#                                 stacks hold the cluster identity (lib/state-encryption.ts).
 #   TOOLCHAIN_DIR=path            where binaries, mirror and CLI config go.
 #
 # Afterwards:  export TF_CLI_CONFIG_FILE="$(pwd)/.toolchain/terraformrc"
@@ -125,9 +127,17 @@ log "toolchain folder: $dir (platform $platform)"
 # --- engine --------------------------------------------------------------------------
 engine=""
 if [[ "$engine_mode" == "auto" ]]; then
-  if command -v tofu >/dev/null 2>&1; then engine="$(command -v tofu)";
-  elif command -v terraform >/dev/null 2>&1; then engine="$(command -v terraform)"; fi
-  [[ -n "$engine" ]] && log "engine from PATH: $engine"
+  if command -v tofu >/dev/null 2>&1; then
+    have="$(TF_CLI_CONFIG_FILE=/dev/null tofu version 2>/dev/null | sed -n 's/^OpenTofu v\([0-9]*\.[0-9]*\).*/\1/p' | head -n1)"
+    if [[ -n "$have" && "$(printf '%s\n%s\n' 1.7 "$have" | sort -V | head -n1)" == "1.7" ]]; then
+      engine="$(command -v tofu)"
+      log "engine from PATH: $engine (OpenTofu $have)"
+    else
+      log "tofu on PATH is older than 1.7 (no state encryption): building OpenTofu instead"
+    fi
+  elif command -v terraform >/dev/null 2>&1; then
+    log "terraform on PATH is not used: the stacks need OpenTofu's state encryption; building OpenTofu"
+  fi
 elif [[ "$engine_mode" != "build" ]]; then
   log "ERROR: TOOLCHAIN_ENGINE must be 'auto' or 'build', got '$engine_mode'"; exit 2
 fi

@@ -90,10 +90,38 @@ export interface K3sNodeUserDataProps {
   readonly manifests?: readonly ManifestFile[];
   /** Servers only: packaged components to turn off (k3s `disable`). @default [] (traefik and servicelb stay on) */
   readonly disableComponents?: readonly K3sComponent[];
+  /**
+   * Files whose content is secret and known only at apply: each `expression` is a Terraform
+   * expression of a string (e.g. `local.boot.tls_files["server-ca.crt"]`), written into the
+   * user data as `${jsonencode(...)}`, which is a valid YAML double-quoted scalar. The CA files
+   * and the identity's Secrets go here, so the synthesized JSON holds only references.
+   * @default []
+   */
+  readonly secretFiles?: readonly SecretFile[];
+  /**
+   * The node's persistent ed25519 SSH host key, as Terraform expressions of its OpenSSH
+   * private and public key (cloud-init `ssh_keys`; `ssh_deletekeys` removes the image's, and
+   * no other type is generated), so clients pin it once.
+   * @default - cloud-init generates new host keys on each server
+   */
+  readonly sshHostKey?: { readonly privateExpression: string; readonly publicExpression: string };
+}
+
+/** A file of {@link K3sNodeUserDataProps.secretFiles}. */
+export interface SecretFile {
+  /** Absolute path on the node. */
+  readonly path: string;
+  /** Octal mode, e.g. `'0600'`. */
+  readonly permissions: string;
+  /** Terraform expression of the content (a string), e.g. `local.boot.token`. */
+  readonly expression: string;
 }
 
 /** Hetzner Cloud's recursive resolvers, reachable from private networks through NAT. */
 export const HETZNER_DNS_SERVERS: readonly string[] = ['185.12.64.1', '185.12.64.2'];
+
+/** Stands in for a secret expression while the document is rendered (letters and digits: a plain YAML scalar). */
+const SECRET_PLACEHOLDER = 'tfsecretexpr';
 
 /** Hetzner Cloud rejects user data larger than this. */
 export const MAX_USER_DATA_BYTES = 32 * 1024;
@@ -108,6 +136,8 @@ const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$/;
 const TAINT = /^([^=:\s]+)(=[^:\s]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
 const TLS_SAN = /^[A-Za-z0-9.:*-]+$/;
 const DOTTED_IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+/** A Terraform reference with attribute access and constant indexes, nothing that could close the template. */
+const HCL_EXPRESSION = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*|\["[A-Za-z0-9._\/-]+"\])*$/;
 /** Manifests k3s itself writes into the manifests directory; a file of ours with the name would be overwritten. */
 const K3S_PACKAGED_MANIFESTS = [
   'ccm.yaml',
@@ -289,6 +319,22 @@ const CHECKS: readonly Check[] = [
     p.role === 'agent' && (p.disableComponents?.length ?? 0) > 0
       ? `disableComponents is a server setting; remove it from agent '${p.nodeName}'`
       : undefined,
+  (p) =>
+    (p.secretFiles ?? []).map((f, i) =>
+      typeof f?.path === 'string' && f.path.startsWith('/') && !/[\s'"]/.test(f.path)
+        ? HCL_EXPRESSION.test(f.expression ?? '')
+          ? /^0[0-7]{3}$/.test(f.permissions ?? '')
+            ? undefined
+            : `secretFiles[${i}].permissions must be an octal mode such as '0600', got '${String(f.permissions)}'`
+          : `secretFiles[${i}].expression must be a Terraform reference such as 'local.boot.token', got '${String(f.expression)}'`
+        : `secretFiles[${i}].path must be an absolute path without spaces or quotes, got '${String(f?.path)}'`,
+    ),
+  (p) =>
+    p.sshHostKey === undefined ||
+    (HCL_EXPRESSION.test(p.sshHostKey.privateExpression ?? '') &&
+      HCL_EXPRESSION.test(p.sshHostKey.publicExpression ?? ''))
+      ? undefined
+      : `sshHostKey expressions must be Terraform references such as 'local.boot.host_keys["node"].private'`,
   (p) => {
     const names = (p.manifests ?? []).map((m) => m.fileName);
     return names.map((name, i) => {
@@ -423,16 +469,42 @@ export function renderK3sUserData(props: K3sNodeUserDataProps): string {
   // runcmd runs inside cloud-final.service: a blocking start of a unit ordered after it
   // would deadlock, and the bootstrap may take long, so start it without waiting.
   const enable = units.map((u) => u.name).join(' ');
+  // Secret values are only known at apply: a placeholder in the YAML, then the Terraform
+  // expression `${jsonencode(...)}` in its place (a JSON string is a YAML double-quoted scalar).
+  const expressions: string[] = [];
+  const secret = (expression: string) => `${SECRET_PLACEHOLDER}${expressions.push(expression) - 1}x`;
   const document = {
-    write_files: files.map((f) => ({
-      path: f.path,
-      owner: 'root:root',
-      permissions: f.permissions,
-      content: f.content,
-    })),
+    write_files: [
+      ...files.map((f) => ({
+        path: f.path,
+        owner: 'root:root',
+        permissions: f.permissions,
+        content: f.content,
+      })),
+      // Written before runcmd, so before k3s starts: k3s keeps CA files it finds.
+      ...(props.secretFiles ?? []).map((f) => ({
+        path: f.path,
+        owner: 'root:root',
+        permissions: f.permissions,
+        content: secret(f.expression),
+      })),
+    ],
+    ...(props.sshHostKey
+      ? {
+          ssh_deletekeys: true,
+          ssh_genkeytypes: [],
+          ssh_keys: {
+            ed25519_private: secret(props.sshHostKey.privateExpression),
+            ed25519_public: secret(props.sshHostKey.publicExpression),
+          },
+        }
+      : {}),
     runcmd: [`systemctl enable ${enable} && systemctl start --no-block ${BOOTSTRAP_UNIT_NAME}`],
   };
-  const userData = '#cloud-config\n' + YAML.stringify(document, { lineWidth: 0 });
+  const userData = ('#cloud-config\n' + YAML.stringify(document, { lineWidth: 0 })).replace(
+    new RegExp(`${SECRET_PLACEHOLDER}(\\d+)x`, 'g'),
+    (_, i: string) => `\${jsonencode(${expressions[Number(i)]})}`,
+  );
 
   const bytes = Buffer.byteLength(userData, 'utf8');
   if (bytes > MAX_USER_DATA_BYTES) {

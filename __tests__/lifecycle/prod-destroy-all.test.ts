@@ -9,12 +9,15 @@ import { join } from 'path';
 import { FakeHcloud } from './fake-hcloud';
 import { api } from './support/api';
 import { inventory, persistentAddresses, primaryIps, servers } from './support/cloud';
-import { REPO_ROOT } from '../engine/support/toolchain';
+import { cycleCommands } from '../../scripts/ops/cycle-commands';
+import { ProjectEngine } from '../../scripts/ops/engine';
+import { EngineIdentityStore } from '../../scripts/ops/identity-store';
+import { STATE_PASSPHRASE_ENV } from '../../lib/state-encryption';
 import {
   TEST_SSH_KEYS,
   Workspace,
   lifecycleToolchain,
-  runCommand,
+  TEST_STATE_PASSPHRASE,
   startFakeCloud,
   stopFakeCloud,
 } from './support/engine';
@@ -96,23 +99,30 @@ describeLifecycle('prod: full cycle, then destroy-all', () => {
     expect(del.body.error.code).toBe('protected');
   });
 
-  test('destroy-all: refuses a wrong confirmation, then removes cluster and IPs through the explicit path', async () => {
-    const script = join(REPO_ROOT, 'scripts', 'ops', 'destroy-all.sh');
+  test('destroy-all: refuses a wrong confirmation, then removes cluster, IPs and identity through the explicit path', async () => {
     const env = {
       ...toolchain!.env,
       ...fake.env,
-      ENGINE: toolchain!.engine,
       TF_VAR_ssh_public_key: TEST_SSH_KEYS.prod,
+      [STATE_PASSPHRASE_ENV]: TEST_STATE_PASSPHRASE,
     };
     const outdir = join(ws.dir, 'cdktf.out');
-    const wrong = await runCommand('bash', [script, 'prod', '--confirm', 'dev', '--outdir', outdir], env);
-    expect(wrong.code).toBe(3);
-    expect(wrong.stderr).toMatch(/--confirm must repeat the environment name/);
+    // The workspace's state holds the workspace's identity: the CLI reads it back from there.
+    const commands = cycleCommands({ env, outdir, sweep: async () => [] });
+    const lines: string[] = [];
+    const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
+    expect(await commands['destroy-all'].run(['prod', '--confirm', 'dev'], io)).toBe(2);
+    expect(lines.join('\n')).toMatch(/--confirm must repeat the environment name/);
     expect(servers(fake).size).toBe(6);
 
-    const ok = await runCommand('bash', [script, 'prod', '--confirm', 'prod', '--outdir', outdir], env);
-    expect({ code: ok.code, out: ok.code ? ok.stdout + ok.stderr : '' }).toEqual({ code: 0, out: '' });
+    const code = await commands['destroy-all'].run(['prod', '--confirm', 'prod'], io);
+    expect({ code, out: code ? lines.join('\n') : '' }).toEqual({ code: 0, out: '' });
     expect(inventory(fake)).toEqual([]);
+    // It says that the identity goes too, and the state no longer holds one.
+    expect(lines.join('\n')).toMatch(/this also removes the identity/);
+    const state = readFileSync(ws.statePath('prod-persistent'), 'utf8');
+    expect(state).not.toContain('BEGIN');
+    expect(await new EngineIdentityStore(new ProjectEngine({ env, outdir })).load('prod')).toBeUndefined();
   });
 
   test('renaming a persistent IP construct id: API delete protection refuses it, without protection the address changes', async () => {

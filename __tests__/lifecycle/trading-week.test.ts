@@ -18,6 +18,7 @@
  * (servers only), destroy-cluster (only the IPs stay), and destroy-all, which refuses a wrong
  * confirmation and otherwise leaves an empty project.
  */
+import { STATE_PASSPHRASE_ENV } from '../../lib/state-encryption';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -28,7 +29,7 @@ import type { ReadinessProber } from '../../scripts/ops/cycle';
 import { FakeHcloud } from './fake-hcloud';
 import { api } from './support/api';
 import { inventory, persistentAddresses, servers } from './support/cloud';
-import { TEST_SSH_KEYS, lifecycleToolchain } from './support/engine';
+import { TEST_SSH_KEYS, TEST_STATE_PASSPHRASE, lifecycleToolchain } from './support/engine';
 
 const toolchain = lifecycleToolchain();
 const describeLifecycle = toolchain ? describe : describe.skip;
@@ -63,6 +64,7 @@ describeLifecycle('a trading week driven by the guard (dev, Thanksgiving week 20
       ...toolchain!.env,
       ...fake.env,
       TF_VAR_ssh_public_key: TEST_SSH_KEYS.dev,
+      [STATE_PASSPHRASE_ENV]: TEST_STATE_PASSPHRASE,
       GITHUB_STEP_SUMMARY: summaryFile,
     };
   });

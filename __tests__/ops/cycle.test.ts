@@ -339,6 +339,7 @@ describe('readiness', () => {
 describe('job summaries', () => {
   const up: UpResult = {
     environment: 'dev',
+    identity: 'kept',
     persistentApplied: false,
     attempts: [
       {

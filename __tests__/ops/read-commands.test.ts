@@ -6,7 +6,7 @@
  * prices (cx33 0.011/h, cpx32 0.024, ccx23 0.045, cpx42 0.044, Primary IPv4 0.001/h capped
  * at 0.60/month), so every figure below is computed by hand.
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { dev } from '../../environments';
@@ -15,7 +15,6 @@ import { resolveEnvironment } from '../../lib/environment';
 import { calendarFor } from '../../environments/calendars';
 import { runCli } from '../../scripts/ops/cli';
 import { HcloudClient, HcloudError } from '../../scripts/ops/hcloud';
-import { rewriteKubeconfig, sshArgs } from '../../scripts/ops/kubeconfig';
 import { stateOf } from '../../scripts/ops/observe';
 import { createReadCommands, formatAge, type ReadDeps } from '../../scripts/ops/read-commands';
 import { appendStepSummary, markdownTable } from '../../scripts/ops/summary';
@@ -35,26 +34,6 @@ const labels = (environment: string, role: string, extra: Record<string, string>
 /** Monday 30 November 2026, 10:30 EST: inside dev's window (09:00-16:15 EST). */
 const NOW = new Date('2026-11-30T15:30:00Z');
 
-const K3S_YAML = `apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: Q0EtREFUQS1TRUNSRVQ=
-    server: https://127.0.0.1:6443
-  name: default
-contexts:
-- context:
-    cluster: default
-    user: default
-  name: default
-current-context: default
-kind: Config
-preferences: {}
-users:
-- name: default
-  user:
-    client-certificate-data: Q0xJRU5ULUNFUlQtU0VDUkVU
-    client-key-data: Q0xJRU5ULUtFWS1TRUNSRVQ=
-`;
 
 let fake: FakeHcloud;
 let dir: string;
@@ -72,7 +51,6 @@ async function run(args: string[], deps: Partial<ReadDeps> = {}): Promise<Run> {
   const commands = createReadCommands({
     env: { ...fake.env, GITHUB_STEP_SUMMARY: summaryFile, HOME: dir },
     now: () => NOW,
-    knownHostsDir: join(dir, 'known_hosts'),
     ...deps,
   });
   const out: string[] = [];
@@ -486,113 +464,6 @@ describe('cost', () => {
   });
 });
 
-describe('kubeconfig', () => {
-  test('fetches over SSH, rewrites server and names, writes 0600, says it changes daily', async () => {
-    const calls: string[][] = [];
-    const out = join(dir, 'kube', 'dev.yaml');
-    const r = await run(['kubeconfig', 'dev', '--out', out, '--ssh-key', '/keys/id_ed25519'], {
-      ssh: async (args) => {
-        calls.push([...args]);
-        return { code: 0, stdout: K3S_YAML, stderr: '' };
-      },
-    });
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    const cp = [...fake.store.servers.values()].find((s) => s.name === 'trading-dev-cp-0')!;
-    expect(calls).toEqual([
-      [
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        'StrictHostKeyChecking=accept-new',
-        '-o',
-        `UserKnownHostsFile=${join(dir, 'known_hosts', `known_hosts.dev.${cp.id}`)}`,
-        '-o',
-        'ConnectTimeout=15',
-        '-i',
-        '/keys/id_ed25519',
-        '-o',
-        'IdentitiesOnly=yes',
-        'root@k3s.dev.example.com',
-        'cat /etc/rancher/k3s/k3s.yaml',
-      ],
-    ]);
-    expect(statSync(out).mode & 0o777).toBe(0o600);
-    const text = readFileSync(out, 'utf8');
-    expect(text).toContain('server: https://k3s.dev.example.com:6443');
-    expect(text).not.toContain('127.0.0.1');
-    expect(text).not.toMatch(/\bdefault\b/);
-    expect(text).toContain('current-context: trading-dev');
-    expect(text).toContain('client-key-data: Q0xJRU5ULUtFWS1TRUNSRVQ=');
-    expect(r.out).toContain(
-      `Wrote the kubeconfig of dev to ${out} (mode 0600): context trading-dev, server https://k3s.dev.example.com:6443`,
-    );
-    expect(r.out).toContain(
-      'It changes every trading day: the cluster is recreated each morning and k3s makes a new CA',
-    );
-    // Never the contents.
-    expect(r.out).not.toMatch(/Q0EtREFUQS1TRUNSRVQ=|Q0xJRU5U/);
-  });
-
-  test('an existing world-readable file ends up 0600; default path under ~/.kube; another user uses sudo', async () => {
-    const out = join(dir, '.kube', 'trading-dev.yaml');
-    rmSync(join(dir, '.kube'), { recursive: true, force: true });
-    const calls: string[][] = [];
-    const ssh = async (args: readonly string[]) => {
-      calls.push([...args]);
-      return { code: 0, stdout: K3S_YAML, stderr: '' };
-    };
-    expect((await run(['kubeconfig', 'dev', '--user', 'ops'], { ssh })).code).toBe(0);
-    expect(statSync(out).mode & 0o777).toBe(0o600);
-    chmodSync(out, 0o644);
-    expect((await run(['kubeconfig', 'dev'], { ssh })).code).toBe(0);
-    expect(statSync(out).mode & 0o777).toBe(0o600);
-    expect(calls[0].slice(-2)).toEqual(['ops@k3s.dev.example.com', 'sudo -n cat /etc/rancher/k3s/k3s.yaml']);
-    expect((await run(['kubeconfig', 'dev', '--user', 'root;rm'], { ssh })).code).toBe(2);
-  });
-
-  test('ssh failing, a cluster that is down, and a non-kubeconfig answer exit 1', async () => {
-    const failing = await run(['kubeconfig', 'dev', '--out', join(dir, 'x.yaml')], {
-      ssh: async () => ({
-        code: 255,
-        stdout: '',
-        stderr: 'root@k3s.dev.example.com: Permission denied (publickey).\n',
-      }),
-    });
-    expect(failing.code).toBe(1);
-    expect(failing.err).toBe(
-      'kubeconfig: ssh root@k3s.dev.example.com failed: root@k3s.dev.example.com: Permission denied (publickey).',
-    );
-    const down = await run(['kubeconfig', 'prod'], {
-      ssh: async () => ({ code: 0, stdout: K3S_YAML, stderr: '' }),
-    });
-    expect(down.code).toBe(1);
-    expect(down.err).toMatch(
-      /^kubeconfig: prod has no running control plane \(trading-prod-cp-0: absent; cluster down\); next up /,
-    );
-    const junk = await run(['kubeconfig', 'dev', '--out', join(dir, 'y.yaml')], {
-      ssh: async () => ({ code: 0, stdout: 'cat: /etc/rancher/k3s/k3s.yaml: No such file', stderr: '' }),
-    });
-    expect(junk.code).toBe(1);
-    expect(junk.err).toContain('is not a kubeconfig (is k3s up yet?)');
-  });
-
-  test('rewrite: an IP address, IPv6 in brackets; ssh args for root', () => {
-    const v4 = rewriteKubeconfig(K3S_YAML, { host: '198.18.0.10', name: 'trading-prod' });
-    expect(v4).toContain('server: https://198.18.0.10:6443');
-    // cluster, user and context names, the context's cluster and user, the current context.
-    expect(v4.match(/trading-prod/g)).toHaveLength(6);
-    expect(rewriteKubeconfig(K3S_YAML, { host: '2001:db8::1', name: 'x' })).toContain(
-      'server: https://[2001:db8::1]:6443',
-    );
-    expect(() => rewriteKubeconfig('kind: Config\n', { host: 'h', name: 'x' })).toThrow(/no clusters/);
-    expect(sshArgs({ host: 'h', knownHostsFile: '/k' }).slice(-2)).toEqual([
-      'root@h',
-      'cat /etc/rancher/k3s/k3s.yaml',
-    ]);
-  });
-});
-
 describe('list', () => {
   test('everything with the labels, age and hourly price; look-alikes left out', async () => {
     const r = await run(['list', 'dev']);
@@ -682,7 +553,7 @@ describe('client, summary, CLI', () => {
       'schedule <env> [--days 14] [--from DATE|ISO] [--json]',
       'cost [<env>] [--json] [--prices live|table] [--trading-days N] [--from DATE]',
       'cost-diff <base.json> <head.json>',
-      'kubeconfig <env> [--out path] [--ssh-key path] [--user root]',
+      'kubeconfig <env> [--out path] [--user name] [--days 30]',
       'list <env> [--json]',
     ]) {
       expect(squash(out.join('\n'))).toContain(usage);

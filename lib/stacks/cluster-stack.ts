@@ -1,13 +1,20 @@
 import { Construct } from 'constructs';
-import { Aspects, Fn, TerraformOutput, TerraformStack, TerraformVariable, Token } from 'cdktf';
-import { Password } from '@cdktf/provider-random/lib/password';
+import { Aspects, Fn, TerraformLocal, TerraformOutput, TerraformStack, TerraformVariable, Token } from 'cdktf';
 import { DataHcloudPrimaryIp } from '../../.gen/providers/hcloud/data-hcloud-primary-ip';
 import { PlacementGroup } from '../../.gen/providers/hcloud/placement-group';
 import { SshKey } from '../../.gen/providers/hcloud/ssh-key';
-import { renderK3sUserData, type K3sNodeUserDataProps, type ManifestFile } from '../../templates/cloud-init';
+import {
+  K3S_MANIFESTS_DIR,
+  renderK3sUserData,
+  type K3sNodeUserDataProps,
+  type ManifestFile,
+  type SecretFile,
+} from '../../templates/cloud-init';
 import type { PlannedServer, ResolvedEnvironment } from '../environment';
 import { resourceLabels } from '../labels';
-import { hcloudProvider, randomProvider } from '../providers';
+import { hcloudProvider } from '../providers';
+import { encryptState } from '../state-encryption';
+import { BOOT_MATERIAL_FORMAT } from '../identity-format';
 import { configureBackend, type StateBackendConfig } from '../backend';
 import { ClusterNetwork } from '../cluster-network';
 import { NodeFirewall } from '../node-firewall';
@@ -17,7 +24,6 @@ import { Ipv6Off } from '../aspects/ipv6-off';
 import { NoWorldAdminPorts } from '../aspects/no-world-admin-ports';
 import { PublicServersHaveFirewall } from '../aspects/public-servers-have-firewall';
 import { KAFKA_NODE_TAINT, NODE_LABELS } from '../../charts/constants';
-import { renderKafkaCredentials } from '../../charts/kafka-credentials';
 import {
   NODE_GROUP_ROLES,
   NODE_GROUPS,
@@ -58,6 +64,27 @@ export const CONTROL_PLANE_TAINT = 'node-role.kubernetes.io/control-plane:NoSche
 export const KAFKA_TAINT = `${KAFKA_NODE_TAINT.key}=${KAFKA_NODE_TAINT.value}:${KAFKA_NODE_TAINT.effect}`;
 const label = (l: { key: string; value: string }) => ({ [l.key]: l.value });
 
+/** The cluster stack's variable with the boot material (lib/identity.ts `bootMaterial`, JSON). */
+export const BOOT_VARIABLE = 'identity';
+/** Where k3s keeps its CAs; files found there before the first start are used as they are. */
+export const K3S_TLS_DIR = '/var/lib/rancher/k3s/server/tls';
+/** k3s's TLS files the first server gets (lib/identity.ts K3S_TLS_FILES, repeated to keep synth light). */
+const K3S_TLS_FILE_NAMES = [
+  'server-ca.crt',
+  'server-ca.key',
+  'client-ca.crt',
+  'client-ca.key',
+  'request-header-ca.crt',
+  'request-header-ca.key',
+  'etcd/peer-ca.crt',
+  'etcd/peer-ca.key',
+  'etcd/server-ca.crt',
+  'etcd/server-ca.key',
+  'service.key',
+] as const;
+/** The manifest with the identity's Secrets in the first server's auto-deploy folder (charts/identity-secrets.ts). */
+export const IDENTITY_MANIFEST_FILE = 'identity-secrets.yaml';
+
 /**
  * Everything an environment creates each morning and destroys each evening: network,
  * egress route, firewalls, SSH key, placement groups, the k3s token and all servers.
@@ -76,8 +103,8 @@ export class ClusterStack extends TerraformStack {
     super(scope, id);
     const env = props.environment;
     configureBackend(this, id, props.backend ?? { kind: 'local' });
+    encryptState(this);
     hcloudProvider(this);
-    randomProvider(this);
     const labels = (role: string, extra: Record<string, string> = {}) =>
       resourceLabels(env.name, env.clusterName, role, extra);
     const serverTypes = resolveServerTypes(env, props.serverTypeChoice);
@@ -139,21 +166,41 @@ export class ClusterStack extends TerraformStack {
     const kafkaPlacement = env.kafkaNodes.length > 1 ? spread('kafka') : undefined;
     const controlPlanePlacement = env.controlPlanes.length > 1 ? spread('control-plane') : undefined;
 
-    // --- k3s tokens (sensitive; only references reach the JSON) -------------------------
-    const serverToken = new Password(this, 'k3s-token', { length: 48, special: false });
-    const agentToken = new Password(this, 'k3s-agent-token', { length: 48, special: false });
-    // One SCRAM password per trading app, delivered as Secrets through cp-0's auto-deploy folder.
-    const kafkaPasswords = Object.fromEntries(
-      env.tradingApps.map((app) => [
-        app.name,
-        new Password(this, `kafka-password-${app.name}`, { length: 32, special: false }).result,
-      ]),
-    );
-    const kafkaCredentials = renderKafkaCredentials(env, kafkaPasswords);
-    const firstServerManifests = [
-      ...(props.bootstrapManifests ?? []),
-      ...(kafkaCredentials ? [kafkaCredentials] : []),
+    // --- the persistent identity (sensitive; only references reach the JSON) ------------
+    // The operator CLI reads the identity from the persistent stack's encrypted state and
+    // passes what the nodes need as TF_VAR_identity; the servers keep only its hash in state.
+    const bootVar = new TerraformVariable(this, BOOT_VARIABLE, {
+      type: 'string',
+      sensitive: true,
+      description: `Boot material of ${env.name} (tokens, CA files, host keys, Secrets) as JSON; the operator CLI sets it from the persistent identity.`,
+      validation: [
+        {
+          condition: `\${try(jsondecode(var.${BOOT_VARIABLE}).format, "") == "${BOOT_MATERIAL_FORMAT}" && try(jsondecode(var.${BOOT_VARIABLE}).environment, "") == "${env.name}"}`,
+          errorMessage: `identity must be the boot material of environment ${env.name} (format ${BOOT_MATERIAL_FORMAT}); run through the operator CLI (npm run ops -- up ${env.name}).`,
+        },
+      ],
+    });
+    const boot = new TerraformLocal(this, 'boot', Fn.jsondecode(bootVar.stringValue));
+    const bootRef = 'local.' + boot.friendlyUniqueId;
+    const serverToken = `\${${bootRef}.token}`;
+    const agentToken = `\${${bootRef}.agent_token}`;
+    const firstServerSecrets: SecretFile[] = [
+      ...K3S_TLS_FILE_NAMES.map((file) => ({
+        path: `${K3S_TLS_DIR}/${file}`,
+        permissions: file.endsWith('.crt') ? '0644' : '0600',
+        expression: `${bootRef}.tls_files["${file}"]`,
+      })),
+      {
+        path: `${K3S_MANIFESTS_DIR}/${IDENTITY_MANIFEST_FILE}`,
+        permissions: '0600',
+        expression: `${bootRef}.manifests["${IDENTITY_MANIFEST_FILE}"]`,
+      },
     ];
+    const hostKey = (node: string) => ({
+      privateExpression: `${bootRef}.host_keys["${node}"].private`,
+      publicExpression: `${bootRef}.host_keys["${node}"].public`,
+    });
+    const firstServerManifests = [...(props.bootstrapManifests ?? [])];
     const serverUrl = `https://${gateway.privateIp}:6443`;
     const tlsSans = [controlPlaneIp.ipAddress, ...(env.apiDnsName ? [env.apiDnsName] : [])];
     const natClient = { kind: 'client', gateway: env.networkGateway } as const;
@@ -200,6 +247,7 @@ export class ClusterStack extends TerraformStack {
           nodeName: planned.name,
           privateIp: planned.privateIp,
           networkCidr: env.networkCidr,
+          sshHostKey: hostKey(planned.name),
           ...opts.userData,
         }),
       });
@@ -215,8 +263,8 @@ export class ClusterStack extends TerraformStack {
         placementGroupId: controlPlanePlacement,
         userData: {
           role: first ? 'first-server' : 'joining-server',
-          token: serverToken.result,
-          agentToken: agentToken.result,
+          token: serverToken,
+          agentToken,
           serverUrl: first ? undefined : serverUrl,
           clusterInit: first && env.controlPlanes.length > 1,
           tlsSans,
@@ -224,6 +272,7 @@ export class ClusterStack extends TerraformStack {
           nodeTaints: appsOnControlPlane ? [] : [CONTROL_PLANE_TAINT],
           nat: first ? { kind: 'gateway' } : natClient,
           manifests: first ? firstServerManifests : undefined,
+          secretFiles: first ? firstServerSecrets : undefined,
         },
       });
     });
@@ -237,7 +286,7 @@ export class ClusterStack extends TerraformStack {
         placementGroupId: kafkaPlacement,
         userData: {
           role: 'agent',
-          token: agentToken.result,
+          token: agentToken,
           serverUrl,
           nodeLabels: { ...label(NODE_LABELS.kafka), 'node.kubernetes.io/role': 'kafka' },
           nodeTaints: [KAFKA_TAINT],
@@ -251,7 +300,7 @@ export class ClusterStack extends TerraformStack {
       addNode(planned, {
         userData: {
           role: 'agent',
-          token: agentToken.result,
+          token: agentToken,
           serverUrl,
           nodeLabels: { ...label(NODE_LABELS.app), 'node.kubernetes.io/role': 'app' },
           nat: natClient,

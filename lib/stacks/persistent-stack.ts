@@ -1,9 +1,16 @@
 import { Construct } from 'constructs';
-import { TerraformOutput, TerraformStack } from 'cdktf';
+import { DataResource, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { ResolvedEnvironment } from '../environment';
 import { PersistentPrimaryIp } from '../persistent-primary-ip';
 import { hcloudProvider } from '../providers';
 import { configureBackend, type StateBackendConfig } from '../backend';
+import { encryptState } from '../state-encryption';
+import { IDENTITY_FORMAT } from '../identity-format';
+
+/** Variable and output of the persistent stack that carry the identity (JSON, lib/identity.ts). */
+export const IDENTITY_VARIABLE = 'identity';
+/** Terraform address of the resource that keeps the identity in the (encrypted) state. */
+export const IDENTITY_RESOURCE_ADDRESS = 'terraform_data.identity';
 
 /** Props of {@link PersistentStack}. */
 export interface PersistentStackProps {
@@ -27,11 +34,14 @@ export class PersistentStack extends TerraformStack {
   readonly controlPlaneIp: PersistentPrimaryIp;
   /** Primary IP #2, for kafka-0 (Kafka's external NodePorts). */
   readonly kafkaIp: PersistentPrimaryIp;
+  /** The cluster's identity (CAs, keys, passwords), kept in this stack's encrypted state. */
+  readonly identity: DataResource;
 
   constructor(scope: Construct, id: string, props: PersistentStackProps) {
     super(scope, id);
     const env = props.environment;
     configureBackend(this, id, props.backend ?? { kind: 'local' });
+    encryptState(this);
     hcloudProvider(this);
 
     const common = {
@@ -52,6 +62,33 @@ export class PersistentStack extends TerraformStack {
       name: env.kafkaIpName,
       role: 'kafka',
     });
+
+    // The identity lives as long as the addresses: made once (`ops identity init`), kept in this
+    // state (encrypted), removed only by destroy-all. The operator CLI passes the stored value
+    // back on every apply of this stack, so the value changes only when the CLI changes it.
+    const identityVar = new TerraformVariable(this, IDENTITY_VARIABLE, {
+      type: 'string',
+      sensitive: true,
+      description: `The cluster identity of ${env.name} as JSON; the operator CLI sets it (npm run ops -- identity ${env.name}).`,
+      validation: [
+        {
+          condition: `\${try(jsondecode(var.${IDENTITY_VARIABLE}).format, "") == "${IDENTITY_FORMAT}" && try(jsondecode(var.${IDENTITY_VARIABLE}).environment, "") == "${env.name}"}`,
+          errorMessage: `identity must be the JSON identity of environment ${env.name} (format ${IDENTITY_FORMAT}); let the operator CLI pass it (npm run ops -- identity init ${env.name}).`,
+        },
+      ],
+    });
+    this.identity = new DataResource(this, 'identity-store', {
+      lifecycle: { preventDestroy: !(props.allowDestroy ?? false) },
+    });
+    // The address is the contract (terraform_data.identity; the construct id is the variable's).
+    this.identity.overrideLogicalId('identity');
+    // terraform_data takes any value; cdktf types `input` as a map, the identity is a string.
+    this.identity.addOverride('input', identityVar.stringValue);
+    new TerraformOutput(this, 'identity-output', {
+      value: this.identity.output,
+      sensitive: true,
+      description: 'The cluster identity (JSON); read it with npm run ops -- identity.',
+    }).overrideLogicalId(IDENTITY_VARIABLE);
 
     new TerraformOutput(this, 'control_plane_ipv4', {
       value: this.controlPlaneIp.ipAddress,

@@ -12,9 +12,14 @@
  */
 import { CYCLE_COMMANDS } from './cycle-commands';
 import { READ_COMMANDS } from './read-commands';
+import { IDENTITY_COMMANDS } from './identity-commands';
 import type { Command } from './command';
 
-const COMMANDS: Readonly<Record<string, Command>> = { ...READ_COMMANDS, ...CYCLE_COMMANDS };
+const COMMANDS: Readonly<Record<string, Command>> = {
+  ...READ_COMMANDS,
+  ...IDENTITY_COMMANDS,
+  ...CYCLE_COMMANDS,
+};
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));

@@ -32,6 +32,7 @@ import {
 import { destroyVms } from './destroy-vms';
 import { ProjectEngine, type Engine } from './engine';
 import { HcloudClient } from './hcloud';
+import { requireStatePassphrase } from './identity-store';
 import { costSoFar } from './read-commands';
 import { appendStepSummary } from './summary';
 
@@ -196,6 +197,15 @@ export function cycleCommands(options: CycleCommandOptions = {}): Readonly<Recor
       if (refusal) {
         io.err(refusal);
         return 2;
+      }
+      // Everything but the label sweep runs the engine on encrypted state: check the passphrase first.
+      if (name !== 'destroy-vms' && !(name === 'guard' && parsed.flags['dry-run'])) {
+        try {
+          requireStatePassphrase(options.env ?? process.env);
+        } catch (e) {
+          io.err(`${name}: ${(e as Error).message}`);
+          return 1;
+        }
       }
       const deps = depsFor(io, parsed.flags);
       try {

@@ -14,7 +14,7 @@
  * - guard: observes, asks `guardDecision` (lib/calendar.ts), runs ensure up / ensure down or
  *   nothing, and writes what it did to the job summary.
  */
-import { mkdtempSync } from 'fs';
+import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { ENVIRONMENTS } from '../../environments';
@@ -37,6 +37,15 @@ import {
   type ServerTypeChoice,
 } from '../../lib/server-type-choice';
 import { runChild, tail, type Engine, type StackJson } from './engine';
+import {
+  bootMaterialFor,
+  clusterVars,
+  EngineIdentityStore,
+  ensureIdentity,
+  knownHostsText,
+  persistentVars,
+  type IdentityStore,
+} from './identity-store';
 import type { HcloudClient, PrimaryIp } from './hcloud';
 import { environmentLabels, observeEnvironment, type Observation } from './observe';
 import { markdownTable } from './summary';
@@ -56,6 +65,8 @@ export type ReadinessProber = (target: {
   readonly host: string;
   /** The k3s node names that must be Ready (= the server names). */
   readonly expectedNodes: readonly string[];
+  /** known_hosts lines of the persistent host keys: the prober checks them strictly. */
+  readonly knownHosts?: string;
 }) => Promise<NodeProbe>;
 
 /** Removes servers (and with `clusterResources` the rest of the cluster stack) by label. */
@@ -86,7 +97,11 @@ export interface CycleDeps {
   readonly sleep?: (ms: number) => Promise<void>;
   /** One line on the cost of the day so far, if the project can tell. @default - none */
   readonly costOfDay?: (env: ResolvedEnvironment, observation: Observation) => Promise<string | undefined>;
+  /** Where the cluster identity is kept. @default - the persistent stack's encrypted state, through `engine` */
+  readonly identity?: IdentityStore;
 }
+
+const identityStore = (deps: CycleDeps): IdentityStore => deps.identity ?? new EngineIdentityStore(deps.engine);
 
 /** A failure of a cycle step, with the message an operator needs. */
 export class CycleError extends Error {
@@ -301,9 +316,9 @@ export function nodesReadiness(nodes: NodeList, expected: readonly string[]): No
 
 /**
  * The production prober: `ssh root@<cp-0> k3s kubectl get nodes -o json` with the key in
- * `keyFile`. Every morning's cp-0 is a new server with a new host key on the same address,
- * so no known-hosts entry can be pinned ahead: the prober trusts the key it first meets
- * (`accept-new`, in a known-hosts file of its own) and checks it on every later probe.
+ * `keyFile`. cp-0's host key is persistent (the identity), so the prober writes the pinned
+ * known_hosts lines it is given and checks strictly (`StrictHostKeyChecking=yes`); without
+ * them it trusts the key it first meets (`accept-new`) and checks it on every later probe.
  */
 export function sshProber(opts: {
   readonly keyFile: string;
@@ -325,9 +340,10 @@ export function sshProber(opts: {
         timeoutSeconds: opts.timeoutSeconds ?? 30,
       }));
   let knownHosts = opts.knownHostsFile;
-  return async ({ host, expectedNodes }) => {
+  return async ({ host, expectedNodes, knownHosts: pinned }) => {
     knownHosts ??= join(mkdtempSync(join(tmpdir(), 'ops-known-hosts-')), 'known_hosts');
-    const r = await run('ssh', sshProbeArgs({ ...opts, knownHostsFile: knownHosts, host }));
+    if (pinned) writeFileSync(knownHosts, pinned, { mode: 0o600 });
+    const r = await run('ssh', sshProbeArgs({ ...opts, knownHostsFile: knownHosts, host, strict: !!pinned }));
     if (r.code !== 0) {
       const why = (r.stderr || r.stdout).trim().split('\n').pop() || `exit ${r.code}`;
       return { ready: false, detail: `API not answering yet (${why})` };
@@ -346,6 +362,8 @@ export function sshProbeArgs(o: {
   readonly knownHostsFile: string;
   readonly host: string;
   readonly user?: string;
+  /** Pinned host keys in the file: `StrictHostKeyChecking=yes` instead of `accept-new`. */
+  readonly strict?: boolean;
 }): string[] {
   return [
     '-i',
@@ -355,7 +373,7 @@ export function sshProbeArgs(o: {
     '-o',
     'IdentitiesOnly=yes',
     '-o',
-    'StrictHostKeyChecking=accept-new',
+    o.strict ? 'StrictHostKeyChecking=yes' : 'StrictHostKeyChecking=accept-new',
     '-o',
     `UserKnownHostsFile=${o.knownHostsFile}`,
     '-o',
@@ -370,7 +388,7 @@ export function sshProbeArgs(o: {
 /** Polls the prober until ready or `timeoutSeconds` pass (then throws with the last detail). */
 export async function waitForNodes(
   prober: ReadinessProber,
-  target: { host: string; expectedNodes: readonly string[] },
+  target: Parameters<ReadinessProber>[0],
   opts: {
     readonly timeoutSeconds: number;
     readonly intervalSeconds?: number;
@@ -431,6 +449,8 @@ export interface UpResult {
   readonly addresses: Readonly<Record<string, string>>;
   /** Readiness: `skipped (--no-wait)` or `2/2 nodes Ready after 95 s`. */
   readonly readiness: string;
+  /** The persistent identity: `created` on the first up, else `kept` (or what was added). */
+  readonly identity: string;
   readonly seconds: number;
 }
 
@@ -480,6 +500,9 @@ export async function ensureUp(
   const before = await observeEnvironment(client, env);
   let choice = startingChoice(config, before.servers, deps.env ?? process.env);
   await engine.synth(choiceVars(environment, choice));
+  // The identity first: made once (on the first up), then the same every morning.
+  const ensured = await ensureIdentity(identityStore(deps), env, log);
+  const boot = bootMaterialFor(env, ensured.identity);
 
   // Persistent stack: only when an IP is missing (a first deploy, or after destroy-all).
   let ips = new Map(
@@ -490,7 +513,7 @@ export async function ensureUp(
   let persistentApplied = false;
   if (ips.size < 2) {
     log(`== up ${environment}: Primary IPs missing (${ips.size}/2 exist): apply ${stacks.persistent}`);
-    const r = await engine.run(stacks.persistent, APPLY);
+    const r = await engine.run(stacks.persistent, APPLY, persistentVars(ensured.identity, environment));
     if (r.code !== 0) {
       throw new CycleError(
         `apply of ${stacks.persistent} failed (exit ${r.code}):\n${tail(r.stderr || r.stdout)}\nIf the IPs exist but the state was lost, import them (README, "Deploying for real").`,
@@ -512,7 +535,7 @@ export async function ensureUp(
     log(
       `== up ${environment}: apply ${stacks.cluster} with ${serverTypes}${attempt > 1 ? ` (attempt ${attempt})` : ''}`,
     );
-    const r = await engine.run(stacks.cluster, APPLY);
+    const r = await engine.run(stacks.cluster, APPLY, clusterVars(boot, environment));
     if (r.code === 0) {
       attempts.push({ serverTypes, ok: true });
       break;
@@ -553,7 +576,14 @@ export async function ensureUp(
     );
     const w = await waitForNodes(
       deps.prober!,
-      { host, expectedNodes },
+      {
+        host,
+        expectedNodes,
+        knownHosts: knownHostsText(env, ensured.identity, {
+          controlPlane: host,
+          kafka: ips.get(env.kafkaIpName)?.ip,
+        }),
+      },
       {
         timeoutSeconds: timeout,
         intervalSeconds: opts.waitIntervalSeconds,
@@ -573,6 +603,11 @@ export async function ensureUp(
     fallback: NODE_GROUPS.some((g) => config[g].count > 0 && resolved[g].choice !== 'preferred'),
     addresses,
     readiness,
+    identity: ensured.created
+      ? 'created (first up)'
+      : ensured.added.length
+        ? `kept; added ${ensured.added.join(', ')}`
+        : 'kept',
     seconds: (Date.now() - started) / 1000,
   };
   log(
@@ -610,7 +645,14 @@ export async function ensureDown(deps: CycleDeps, environment: string): Promise<
   const stacks = stacksOf(environment);
   log(`== down ${environment}: destroy ${stacks.cluster}`);
   await engine.synth(choiceVars(environment, {}));
-  const r = await engine.run(stacks.cluster, DESTROY);
+  // The destroy evaluates the configuration, user data included: pass the real boot material
+  // (a stub only when no identity is stored, e.g. after a lost persistent state).
+  const stored = await identityStore(deps).load(environment);
+  const r = await engine.run(
+    stacks.cluster,
+    DESTROY,
+    clusterVars(stored ? bootMaterialFor(env, stored) : undefined, environment),
+  );
   if (r.code !== 0 && STATE_LOCKED.test(r.stderr)) {
     // Someone else is applying or destroying this stack: never sweep under a running engine.
     throw new CycleError(
@@ -813,6 +855,7 @@ export function upSummary(r: UpResult): string {
         .map(([n, ip]) => `${n} ${ip}`)
         .join(', '),
     ],
+    ['identity', r.identity],
     ['nodes', r.readiness],
     ['time', `${r.seconds.toFixed(0)} s`],
   ];
@@ -861,12 +904,18 @@ export async function destroyAll(
   await ensureDown(deps, environment);
   log(`== destroy-all ${environment}: synth with ALLOW_DESTROY_PERSISTENT=${environment}`);
   await engine.synth({ ...choiceVars(environment, {}), ALLOW_DESTROY_PERSISTENT: environment });
+  const identity = await identityStore(deps).load(environment);
+  log(
+    identity
+      ? `== destroy-all ${environment}: this also removes the identity (k3s and Strimzi CAs, tokens, SSH host keys, passwords): kubeconfigs, Kafka client configs and known_hosts written for ${environment} stop working for good`
+      : `== destroy-all ${environment}: no identity stored`,
+  );
   for (const [step, args] of [
     ['lift delete protection on the Primary IPs', APPLY],
-    ['destroy the persistent stack (the Primary IPs)', DESTROY],
+    ['destroy the persistent stack (the Primary IPs and the identity)', DESTROY],
   ] as const) {
     log(`== destroy-all ${environment}: ${step}`);
-    const r = await engine.run(stacks.persistent, args);
+    const r = await engine.run(stacks.persistent, args, persistentVars(identity, environment));
     if (r.code !== 0) {
       throw new CycleError(`${step} failed (exit ${r.code}):\n${tail(r.stderr || r.stdout)}`);
     }

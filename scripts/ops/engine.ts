@@ -26,8 +26,11 @@ export interface EngineRun {
 export interface Engine {
   /** Synthesizes every stack into the outdir; `vars` are extra process variables for main.ts. */
   synth(vars?: Readonly<Record<string, string>>): Promise<void>;
-  /** Runs an engine command in a stack's folder (after `init` when the folder has none). */
-  run(stack: string, args: readonly string[]): Promise<EngineRun>;
+  /**
+   * Runs an engine command in a stack's folder (after `init` when the folder has none);
+   * `vars` are extra process variables for this run only (e.g. `TF_VAR_identity`).
+   */
+  run(stack: string, args: readonly string[], vars?: Readonly<Record<string, string>>): Promise<EngineRun>;
   /** The synthesized `cdk.tf.json` of a stack. */
   stackJson(stack: string): StackJson;
 }
@@ -178,15 +181,15 @@ export class ProjectEngine implements Engine {
     return join(this.outdir, 'stacks', stack);
   }
 
-  async run(stack: string, args: readonly string[]): Promise<EngineRun> {
+  async run(stack: string, args: readonly string[], vars: Readonly<Record<string, string>> = {}): Promise<EngineRun> {
     const dir = this.stackDir(stack);
     if (!existsSync(join(dir, 'cdk.tf.json')))
       throw new Error(`no synthesized stack '${stack}' in ${this.outdir}`);
     if (!this.initialized.has(stack) && !existsSync(join(dir, '.terraform'))) await this.init(stack);
-    const first = await this.exec(stack, args);
+    const first = await this.exec(stack, args, vars);
     if (first.code !== 0 && NEEDS_INIT.test(first.stderr)) {
       await this.init(stack);
-      return this.exec(stack, args);
+      return this.exec(stack, args, vars);
     }
     return first;
   }
@@ -201,11 +204,12 @@ export class ProjectEngine implements Engine {
     this.initialized.add(stack);
   }
 
-  private exec(stack: string, args: readonly string[]): Promise<EngineRun> {
+  private exec(stack: string, args: readonly string[], vars: Readonly<Record<string, string>> = {}): Promise<EngineRun> {
     this.located ??= locateEngine(this.env);
     const { engine, cliConfig } = this.located;
     const env: NodeJS.ProcessEnv = {
       ...this.env,
+      ...vars,
       ...(cliConfig ? { TF_CLI_CONFIG_FILE: cliConfig } : {}),
       CHECKPOINT_DISABLE: '1',
       TF_IN_AUTOMATION: '1',

@@ -10,8 +10,6 @@
 import { CommandLine, FlagKind, parseCommandLine, UsageError } from './args';
 import { SERVER_TYPE_CHOICE_LABEL } from '../../lib/server-type-choice';
 import { readFileSync } from 'fs';
-import { homedir } from 'os';
-import { isAbsolute, join, resolve } from 'path';
 import { DateTime } from 'luxon';
 import { ENVIRONMENTS } from '../../environments';
 import { calendarFor } from '../../environments/calendars';
@@ -37,14 +35,6 @@ import {
 import { resolveEnvironment, type ResolvedEnvironment } from '../../lib/environment';
 import type { Command, CommandIo } from './command';
 import { HcloudClient } from './hcloud';
-import {
-  fetchKubeconfig,
-  knownHostsFileFor,
-  rewriteKubeconfig,
-  sshRunner,
-  writePrivateFile,
-  type SshRunner,
-} from './kubeconfig';
 import { observeEnvironment, type Observation } from './observe';
 import { appendStepSummary, markdownTable } from './summary';
 
@@ -56,10 +46,6 @@ export interface ReadDeps {
   readonly env?: NodeJS.ProcessEnv;
   /** The clock. @default () => new Date() */
   readonly now?: () => Date;
-  /** Runs ssh (kubeconfig). @default the real ssh */
-  readonly ssh?: SshRunner;
-  /** Where kubeconfig keeps its per-server known-hosts files. @default ~/.ssh/hetzner-trading */
-  readonly knownHostsDir?: string;
 }
 
 export { UsageError };
@@ -793,60 +779,6 @@ async function costDiffCommand(
 
 // ----- kubeconfig --------------------------------------------------------------------
 
-async function kubeconfigCommand(
-  args: readonly string[],
-  io: CommandIo,
-  deps: Required<Pick<ReadDeps, 'env' | 'ssh'>> & Pick<ReadDeps, 'knownHostsDir'>,
-) {
-  const { positional, flags } = parseArgs(
-    args,
-    { out: 'string', 'ssh-key': 'string', user: 'string' },
-    { min: 1, max: 1 },
-  );
-  const env = environmentNamed(positional[0]);
-  const user = (flags.user as string | undefined) ?? 'root';
-  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(user))
-    throw new UsageError(`--user must be a Unix user name, got '${user}'`);
-  const name = `trading-${env.name}`;
-  const home = deps.env.HOME || homedir();
-  const outFlag = flags.out as string | undefined;
-  const out = outFlag
-    ? isAbsolute(outFlag)
-      ? outFlag
-      : resolve(outFlag)
-    : join(home, '.kube', `${name}.yaml`);
-  const client = HcloudClient.fromEnv(deps.env, io.err);
-  const observed = await observeEnvironment(client, env);
-  const cp = observed.servers.find((s) => s.name === env.controlPlanes[0].name);
-  if (!cp || cp.status !== 'running') {
-    const cal = calendarFor(env.name);
-    const desired = desiredState(cal, new Date());
-    throw new Error(
-      `${env.name} has no running control plane (${env.controlPlanes[0].name}: ${cp ? cp.status : 'absent'}; cluster ${observed.state}); next up ${localStamp(desired.nextUp, cal.timeZone)}`,
-    );
-  }
-  const ip = observed.primaryIps.find((p) => p.name === env.controlPlaneIpName)?.ip ?? cp.publicIpv4;
-  if (!ip && !env.apiDnsName)
-    throw new Error(`${cp.name} has no public IPv4 and ${env.name} sets no apiDnsName`);
-  const host = env.apiDnsName ?? ip!;
-  const knownHostsFile = knownHostsFileFor(env.name, cp.id, deps.knownHostsDir);
-  const raw = await fetchKubeconfig(
-    { host, user, keyFile: flags['ssh-key'] as string | undefined, knownHostsFile },
-    deps.ssh,
-  );
-  const text = rewriteKubeconfig(raw, { host, name });
-  writePrivateFile(out, text);
-  const server = `https://${host}:6443`;
-  io.out(
-    [
-      `Wrote the kubeconfig of ${env.name} to ${out} (mode 0600): context ${name}, server ${server}, fetched over SSH from ${user}@${host} (${cp.name}, created ${localStamp(cp.created, calendarFor(env.name).timeZone)}).`,
-      `It changes every trading day: the cluster is recreated each morning and k3s makes a new CA, so fetch it again after each recreate.`,
-      `Use it: KUBECONFIG=${out} kubectl get nodes`,
-    ].join('\n'),
-  );
-  return 0;
-}
-
 // ----- list --------------------------------------------------------------------------
 
 async function listCommand(
@@ -948,13 +880,11 @@ async function listCommand(
 
 // ----- the commands ------------------------------------------------------------------
 
-/** The read commands with their dependencies (tests pass a fake clock, env and ssh). */
+/** The read commands with their dependencies (tests pass a fake clock and env). */
 export function createReadCommands(deps: ReadDeps = {}): Record<string, Command> {
   const d = {
     env: deps.env ?? process.env,
     now: deps.now ?? (() => new Date()),
-    ssh: deps.ssh ?? sshRunner,
-    knownHostsDir: deps.knownHostsDir,
   };
   return {
     status: define(
@@ -981,12 +911,6 @@ export function createReadCommands(deps: ReadDeps = {}): Record<string, Command>
       'markdown table of the monthly cost change between two `cost --json` outputs',
       (args, io) => costDiffCommand(args, io, d),
     ),
-    kubeconfig: define(
-      'kubeconfig',
-      '<env> [--out path] [--ssh-key path] [--user root]',
-      "fetch today's kubeconfig from the control plane over SSH (mode 0600, context trading-<env>)",
-      (args, io) => kubeconfigCommand(args, io, d),
-    ),
     list: define(
       'list',
       '<env> [--json]',
@@ -996,5 +920,5 @@ export function createReadCommands(deps: ReadDeps = {}): Record<string, Command>
   };
 }
 
-/** status, schedule, cost, cost-diff, kubeconfig, list. */
+/** status, schedule, cost, cost-diff, list (kubeconfig is in identity-commands.ts). */
 export const READ_COMMANDS: Readonly<Record<string, Command>> = createReadCommands();

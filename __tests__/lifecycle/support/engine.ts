@@ -11,6 +11,13 @@ import { mkdirSync, mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { REPO_ROOT, type Toolchain, findToolchain } from '../../engine/support/toolchain';
+import { environmentNamed } from '../../../scripts/ops/cycle';
+import { bootMaterialFor, clusterVars, identityNeeds, persistentVars } from '../../../scripts/ops/identity-store';
+import { createIdentity, type ClusterIdentity } from '../../../lib/identity';
+import { STATE_PASSPHRASE_ENV } from '../../../lib/state-encryption';
+
+/** The state passphrase of every lifecycle workspace (state and plans are encrypted). */
+export const TEST_STATE_PASSPHRASE = 'lifecycle-test-passphrase-0123';
 
 /** A valid OpenSSH public key line for `TF_VAR_ssh_public_key` (one per environment: fingerprints are unique). */
 export const TEST_SSH_KEYS: Readonly<Record<string, string>> = {
@@ -60,6 +67,7 @@ export class Workspace {
   readonly dir: string;
   private readonly initialized = new Set<string>();
   private readonly timeoutMs: number;
+  private readonly identities = new Map<string, Promise<ClusterIdentity>>();
 
   constructor(
     private readonly toolchain: Toolchain,
@@ -90,6 +98,26 @@ export class Workspace {
     if (result.status !== 0) throw new Error(`synth failed:\n${result.stdout}\n${result.stderr}`);
   }
 
+  /** The identity this workspace uses for an environment (made once, like the CLI's). */
+  identity(environment: string): Promise<ClusterIdentity> {
+    let made = this.identities.get(environment);
+    if (!made) {
+      made = createIdentity(identityNeeds(environmentNamed(environment).env));
+      this.identities.set(environment, made);
+    }
+    return made;
+  }
+
+  /** `TF_VAR_identity` of a stack: the identity (persistent) or its boot material (cluster). */
+  async identityVars(stack: string): Promise<Record<string, string>> {
+    const persistent = stack.endsWith('-persistent');
+    const environment = stack.replace(/-persistent$/, '');
+    const identity = await this.identity(environment);
+    return persistent
+      ? persistentVars(identity, environment)
+      : clusterVars(bootMaterialFor(environmentNamed(environment).env, identity), environment);
+  }
+
   /** Folder of one synthesized stack. */
   stackDir(stack: string): string {
     return join(this.dir, 'cdktf.out', 'stacks', stack);
@@ -106,6 +134,7 @@ export class Workspace {
       ...this.toolchain.env,
       ...this.options.apiEnv,
       TF_VAR_ssh_public_key: TEST_SSH_KEYS[envName] ?? TEST_SSH_KEYS.dev,
+      [STATE_PASSPHRASE_ENV]: TEST_STATE_PASSPHRASE,
       TF_INPUT: '0',
       ...this.options.extraEnv,
     };
@@ -127,7 +156,7 @@ export class Workspace {
     const started = performance.now();
     const child = spawn(this.toolchain.engine, args, {
       cwd: this.stackDir(stack),
-      env: { ...this.env(stack), ...opts.extraEnv },
+      env: { ...this.env(stack), ...(await this.identityVars(stack)), ...opts.extraEnv },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
