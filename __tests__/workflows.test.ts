@@ -1403,6 +1403,7 @@ describe('scripts/workflows', () => {
           AWS_ACCESS_KEY_ID: 'a',
           AWS_SECRET_ACCESS_KEY: 's',
           TF_VAR_ssh_public_key: 'ssh-ed25519 AAAA',
+          TF_VAR_state_passphrase: 'an operator passphrase',
         },
         { cwd },
       );
@@ -1417,6 +1418,34 @@ describe('scripts/workflows', () => {
       const md = readFileSync(join(reviewDir, 'plan.md'), 'utf8');
       expect(md).toMatch(/#### `dev-persistent`\n\n0 to add/);
       expect(md).toMatch(/Not planned \(no token\): HCLOUD_TOKEN_READONLY_PROD\./);
+    });
+
+    test('plan: without the state passphrase (never given to pull requests) a notice, no engine run', () => {
+      const { cwd, reviewDir } = reviewFolder();
+      const ran = runBash(
+        script('review-plan.sh'),
+        {
+          REVIEW_DIR: reviewDir,
+          HCLOUD_TOKEN_READONLY_DEV: 't',
+          STATE_BUCKET: 'b',
+          STATE_ENDPOINT: 'https://e',
+          AWS_ACCESS_KEY_ID: 'a',
+          AWS_SECRET_ACCESS_KEY: 's',
+          TF_VAR_ssh_public_key: 'ssh-ed25519 AAAA',
+        },
+        { cwd },
+      );
+      expect(ran.status).toBe(0);
+      expect(ran.stdout).toMatch(/::notice title=review plan::the state is encrypted/);
+      expect(ran.npm).toEqual([]);
+    });
+
+    test('the workflows that apply pass the environment secret STATE_PASSPHRASE, review never does', () => {
+      const read = (f: string) => readFileSync(join(WORKFLOW_DIR, f), 'utf8');
+      for (const f of ['daily-cycle.yml', 'maintenance.yml']) {
+        expect(read(f)).toContain('TF_VAR_state_passphrase: ${{ secrets.STATE_PASSPHRASE }}');
+      }
+      expect(read('review.yml')).not.toMatch(/STATE_PASSPHRASE|state_passphrase/);
     });
 
     test('cost: no token', () => {

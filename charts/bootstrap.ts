@@ -6,7 +6,7 @@ import type { ResolvedEnvironment } from '../lib/environment';
 import type { ManifestFile } from '../templates/cloud-init';
 import { HelmChart } from '../imports/k3s-helmchart';
 import { ArgoApplication } from './argocd-application';
-import { gitopsPath, HELM_CHARTS, NAMESPACES } from './constants';
+import { argocdTlsSecretName, gitopsPath, HELM_CHARTS, NAMESPACES } from './constants';
 import { GITOPS_FOLDERS } from './app-of-apps';
 
 /** Name of the root Application of every environment. */
@@ -50,8 +50,11 @@ export const TRAEFIK_TLS_ONLY_ANNOTATIONS = {
 
 /**
  * The Ingress to Argo CD's UI and API: TLS-only on Traefik's `websecure` entrypoint, with the
- * user's certificate Secret when `argocdTlsSecretName` is set (Traefik falls back to its
- * self-signed default certificate until the Secret exists, and when it is unset). TLS ends
+ * certificate Secret `argocdTlsSecretName` (default `argocd-ingress-tls`), which the identity
+ * delivers at boot when it holds a UI certificate. Until that Secret exists, or when there is
+ * none, Traefik serves its self-signed default certificate: its Ingress provider logs the
+ * missing Secret and still builds the routes (traefik/traefik
+ * pkg/provider/kubernetes/ingress/kubernetes.go, `getCertificates`). TLS ends
  * at Traefik, which reaches argocd-server on its plain-HTTP port (`server.insecure`), as
  * Argo CD documents for Traefik. The argocd CLI goes through it with `--grpc-web`.
  *
@@ -82,9 +85,7 @@ export function argocdIngress(env: ResolvedEnvironment): Record<string, unknown>
           },
         },
       ],
-      tls: env.argocdTlsSecretName
-        ? [{ hosts: host ? [host] : undefined, secretName: env.argocdTlsSecretName }]
-        : undefined,
+      tls: [{ hosts: host ? [host] : undefined, secretName: argocdTlsSecretName(env) }],
     },
   });
 }
@@ -119,6 +120,9 @@ export function argocdHelmValues(env: ResolvedEnvironment): Record<string, unkno
       // TLS ends at k3s's Traefik (see argocdIngress).
       params: { 'server.insecure': true },
       repositories,
+      // argocd-secret (admin password, its mtime, server.secretkey) comes from the persistent
+      // identity (charts/identity-secrets.ts); the chart's would reset them on every install.
+      secret: { createSecret: false },
     },
     // The chart's own Ingress always names a host (hostname, else global.domain), so it could
     // not serve the no-DNS case; ours comes in through extraObjects.

@@ -61,12 +61,21 @@ export function kafkaUserName(appName: string): string {
   return `app-${appName}`;
 }
 
+/** Key of the SCRAM password in a KafkaUser's password Secret. */
+export const KAFKA_PASSWORD_KEY = 'password';
+
 /**
- * Secret in `kafka` holding the password of a trading app's KafkaUser (key `password`).
- * Created at boot from a Terraform-generated password; the KafkaUser reads it.
+ * Secret in `kafka` holding the SCRAM password of a KafkaUser (key {@link KAFKA_PASSWORD_KEY}),
+ * which the KafkaUser reads through `secretKeyRef`. Delivered at boot from the persistent
+ * identity (charts/identity-secrets.ts), so the password survives the daily rebuild.
  */
+export function kafkaUserPasswordSecretName(userName: string): string {
+  return `${userName}-password`;
+}
+
+/** The password Secret of a trading app's KafkaUser ({@link kafkaUserPasswordSecretName}). */
 export function kafkaPasswordSecretName(appName: string): string {
-  return `${kafkaUserName(appName)}-password`;
+  return kafkaUserPasswordSecretName(kafkaUserName(appName));
 }
 
 /**
@@ -76,6 +85,51 @@ export function kafkaPasswordSecretName(appName: string): string {
 export function kafkaCredentialsSecretName(appName: string): string {
   return `${appName}-kafka-credentials`;
 }
+
+/**
+ * The Secrets of Strimzi's cluster CA and clients CA in `kafka`, under the names Strimzi reads
+ * when `generateCertificateAuthority` is false (`<cluster>-cluster-ca-cert` with `ca.crt`,
+ * `<cluster>-cluster-ca` with `ca.key`, the same for `clients-ca`). Delivered at boot, so
+ * external clients trust the same CA every day.
+ */
+export const STRIMZI_CA_SECRETS = {
+  clusterCaCert: `${KAFKA_CLUSTER_NAME}-cluster-ca-cert`,
+  clusterCaKey: `${KAFKA_CLUSTER_NAME}-cluster-ca`,
+  clientsCaCert: `${KAFKA_CLUSTER_NAME}-clients-ca-cert`,
+  clientsCaKey: `${KAFKA_CLUSTER_NAME}-clients-ca`,
+} as const;
+
+/**
+ * Argo CD's own Secret (admin password, its mtime, `server.secretkey`). Delivered at boot
+ * instead of being made by the argo-cd chart, so logins and tokens survive the rebuild.
+ */
+export const ARGOCD_SECRET_NAME = 'argocd-secret';
+
+/**
+ * The TLS Secret of the Argo CD Ingress when the environment names none
+ * (`argocdTlsSecretName`); delivered at boot when the identity holds a UI certificate.
+ */
+export const ARGOCD_DEFAULT_TLS_SECRET_NAME = 'argocd-ingress-tls';
+
+/** The TLS Secret the Argo CD Ingress references: the environment's, else the default. */
+export function argocdTlsSecretName(env: { readonly argocdTlsSecretName?: string }): string {
+  return env.argocdTlsSecretName ?? ARGOCD_DEFAULT_TLS_SECRET_NAME;
+}
+
+/** Argo CD credential template (`repo-creds`) for the GitOps repository, when the identity holds one. */
+export const ARGOCD_REPO_CREDS_SECRET_NAME = 'gitops-repo-creds';
+
+/**
+ * Grafana's admin login in `monitoring` (grafana chart `admin.existingSecret`, `userKey`,
+ * `passwordKey`), delivered at boot instead of the chart's password made anew every morning.
+ */
+export const GRAFANA_ADMIN_SECRET = {
+  name: 'grafana-admin',
+  userKey: 'admin-user',
+  passwordKey: 'admin-password',
+  /** The login name. */
+  user: 'admin',
+} as const;
 
 /** Node labels and taints set by the cluster stack at k3s registration. */
 export const NODE_LABELS = {

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { ArgoApplication } from './argocd-application';
 import {
+  GRAFANA_ADMIN_SECRET,
   HELM_CHARTS,
   KAFKA_CLUSTER_NAME,
   MONITORING_REQUESTS,
@@ -31,7 +32,8 @@ export interface MonitoringApplicationProps {
 /**
  * Prometheus and Grafana (kube-prometheus-stack) in `monitoring` at the lowest trading
  * priority, scraping Kafka's metrics (Strimzi metrics reporter on port `tcp-prometheus`)
- * and the Strimzi operator through PodMonitors declared in the chart values.
+ * and the Strimzi operator through PodMonitors declared in the chart values. Grafana's admin
+ * login is the Secret `GRAFANA_ADMIN_SECRET`, delivered at boot.
  */
 export class MonitoringApplication extends ArgoApplication {
   constructor(scope: Construct, id: string, props: MonitoringApplicationProps = {}) {
@@ -60,6 +62,13 @@ export class MonitoringApplication extends ArgoApplication {
           priorityClassName: low,
           nodeSelector: onAppNodes,
           resources: resources(MONITORING_REQUESTS.grafana),
+          // The login from the persistent identity (charts/identity-secrets.ts), not a random
+          // password the chart makes anew with every morning's cluster.
+          admin: {
+            existingSecret: GRAFANA_ADMIN_SECRET.name,
+            userKey: GRAFANA_ADMIN_SECRET.userKey,
+            passwordKey: GRAFANA_ADMIN_SECRET.passwordKey,
+          },
         },
         prometheus: {
           prometheusSpec: {

@@ -100,13 +100,6 @@ export const PINNED_VERSIONS: readonly PinnedVersion[] = [
     checked: '2026-11-23',
     source: 'Go module pseudo-version of github.com/hashicorp/terraform-provider-null (scripts/toolchain.sh)',
   },
-  {
-    name: 'provider:hashicorp/random',
-    version: '3.9.0',
-    checked: '2026-11-23',
-    source:
-      'Go module pseudo-version of github.com/hashicorp/terraform-provider-random (scripts/toolchain.sh)',
-  },
 ];
 
 /**

@@ -34,16 +34,12 @@ TOFU_VERSION="v1.12.6"
 HCLOUD_MODULE="github.com/hetznercloud/terraform-provider-hcloud"
 HCLOUD_VERSION="1.68.0"
 HCLOUD_REF="v1.68.0"
-# hashicorp/null and hashicorp/random: their v3 tags are not valid Go module versions
-# (the module path has no /v3 suffix), so the module proxy serves only pseudo-versions of
-# the default branch. We pin one such commit each and file it under the provider version
-# its CHANGELOG names. The stacks require ">= <prebuilt pin>, < 4" (see lib/providers.ts).
+# hashicorp/null: its v3 tags are not valid Go module versions (the module path has no
+# /v3 suffix), so the module proxy serves only pseudo-versions of the default branch. We
+# pin one such commit and file it under the provider version its CHANGELOG names.
 NULL_MODULE="github.com/hashicorp/terraform-provider-null"
 NULL_REF="v1.0.1-0.20260824155049-3827b35ad520"
 NULL_VERSION="3.3.1"
-RANDOM_MODULE="github.com/hashicorp/terraform-provider-random"
-RANDOM_REF="v1.3.2-0.20260824155315-e1092b0cfc07"
-RANDOM_VERSION="3.9.0"
 # actionlint: the workflow linter, a plain Go module (tagged versions served as-is).
 ACTIONLINT_MODULE="github.com/rhysd/actionlint"
 ACTIONLINT_VERSION="v1.7.12"
@@ -153,7 +149,6 @@ log "engine: $(TF_CLI_CONFIG_FILE=/dev/null "$engine" version 2>/dev/null | grep
 mirror_provider hetznercloud/hcloud "$HCLOUD_VERSION" "$HCLOUD_MODULE" "$HCLOUD_REF" \
   "-X $HCLOUD_MODULE/hcloud.Version=$HCLOUD_VERSION"
 mirror_provider hashicorp/null "$NULL_VERSION" "$NULL_MODULE" "$NULL_REF"
-mirror_provider hashicorp/random "$RANDOM_VERSION" "$RANDOM_MODULE" "$RANDOM_REF"
 
 # --- tools ---------------------------------------------------------------------------
 build_module "$ACTIONLINT_MODULE" "$ACTIONLINT_VERSION" ./cmd/actionlint "$dir/bin/actionlint" \

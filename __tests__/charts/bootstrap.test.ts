@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { renderBootstrapManifests } from '../../charts/bootstrap';
-import { resolved } from './helpers';
+import { fixtureEnvironments, resolved } from './helpers';
 
 describe('renderBootstrapManifests', () => {
   test('returns the Argo CD HelmChart and the root Application under stable file names', () => {
@@ -102,12 +102,24 @@ describe('reaching Argo CD', () => {
     expect(noDns.metadata.annotations[ENTRYPOINTS]).toBe('websecure');
   });
 
-  test('Traefik serves its default certificate unless the user names a TLS Secret', () => {
-    expect(theIngress(valuesOf(resolved('dev'))).spec).not.toHaveProperty('tls');
-    const own = theIngress(valuesOf(resolved('dev', { argocdTlsSecretName: 'argocd-ingress-tls' })));
+  test("the Ingress names the environment's TLS Secret, else argocd-ingress-tls, which the identity may deliver", () => {
+    // Without that Secret Traefik logs it and serves its default certificate on the same routes.
+    expect(theIngress(valuesOf(resolved('dev'))).spec.tls).toEqual([
+      { hosts: ['k3s.dev.example.com'], secretName: 'argocd-ingress-tls' },
+    ]);
+    const own = theIngress(valuesOf(resolved('dev', { argocdTlsSecretName: 'argocd-tls' })));
     expect(own.metadata.namespace).toBe('argocd');
-    expect(own.spec.tls).toEqual([{ hosts: ['k3s.dev.example.com'], secretName: 'argocd-ingress-tls' }]);
+    expect(own.spec.tls).toEqual([{ hosts: ['k3s.dev.example.com'], secretName: 'argocd-tls' }]);
+    const noDns = theIngress(valuesOf(resolved('dev', { apiDnsName: undefined })));
+    expect(noDns.spec.tls).toEqual([{ secretName: 'argocd-ingress-tls' }]);
   });
+
+  test.each(fixtureEnvironments())(
+    '%s: the chart makes no argocd-secret (the identity delivers it)',
+    (_name, env) => {
+      expect(valuesOf(env).configs.secret).toEqual({ createSecret: false });
+    },
+  );
 
   test.each([
     ['dev', 'k3s.dev.example.com'],

@@ -1,5 +1,5 @@
 import { Testing } from 'cdk8s';
-import { dev, prod } from '../../environments';
+import { dev, ENVIRONMENTS, prod } from '../../environments';
 import type { EnvironmentConfig } from '../../environments/types';
 import { resolveEnvironment, ResolvedEnvironment } from '../../lib/environment';
 
@@ -41,4 +41,34 @@ export function find(manifests: Manifest[], kind: string, name: string, namespac
   );
   if (found.length !== 1) throw new Error(`expected one ${kind} ${name}, found ${found.length}`);
   return found[0];
+}
+
+/**
+ * Every environment a chart property must hold for: each shipped one in `environments/`, and
+ * the fixture configs the chart tests use (no trading apps, one app on one topic, monitoring
+ * on a small cluster, no DNS name, an SSH GitOps URL, the environment's own TLS Secret name).
+ */
+export function fixtureEnvironments(): Array<[string, ResolvedEnvironment]> {
+  return [
+    ...ENVIRONMENTS.map(
+      (config) => [config.name, resolveEnvironment(config)] as [string, ResolvedEnvironment],
+    ),
+    ['dev without trading apps', resolved('dev', { tradingApps: [] })],
+    [
+      'prod with one strategy on one topic',
+      resolved('prod', {
+        tradingApps: [{ name: 'sig', kind: 'strategies', image: 'example/sig:1', topics: ['signals'] }],
+      }),
+    ],
+    [
+      'dev with monitoring',
+      resolved('dev', { monitoring: true, quotaPercent: { ingestion: 40, strategies: 30, monitoring: 25 } }),
+    ],
+    ['dev without apiDnsName', resolved('dev', { apiDnsName: undefined })],
+    [
+      'prod with an SSH GitOps URL',
+      resolved('prod', { gitopsRepoUrl: 'git@github.com:example-org/gitops.git' }),
+    ],
+    ['dev with its own TLS Secret name', resolved('dev', { argocdTlsSecretName: 'argocd-tls' })],
+  ];
 }

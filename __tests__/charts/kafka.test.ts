@@ -2,7 +2,7 @@ import { Testing } from 'cdk8s';
 import { SERVER_TYPES } from '../../lib/server-types';
 import { kafkaBrokerSizing, KafkaChart, KafkaChartProps, replicationFor } from '../../charts/kafka';
 import type { ResolvedEnvironment } from '../../lib/environment';
-import { find, ofKind, resolved, unvalidated } from './helpers';
+import { find, fixtureEnvironments, ofKind, resolved, unvalidated } from './helpers';
 import type { Manifest } from './helpers';
 
 const synth = (env: ResolvedEnvironment, props: Partial<KafkaChartProps> = {}) =>
@@ -112,7 +112,10 @@ describe('KafkaChart', () => {
   test('gives the external SCRAM user read/write on the configured topics only', () => {
     const user = find(synth(resolved('prod')), 'KafkaUser', 'external-client');
     expect(user.metadata.labels).toEqual({ 'strimzi.io/cluster': 'trading-cluster' });
-    expect(user.spec.authentication).toEqual({ type: 'scram-sha-512' });
+    expect(user.spec.authentication).toEqual({
+      type: 'scram-sha-512',
+      password: { valueFrom: { secretKeyRef: { name: 'external-client-password', key: 'password' } } },
+    });
     const topicAcls = user.spec.authorization.acls.filter((a: Manifest) => a.resource.type === 'topic');
     expect(topicAcls.map((a: Manifest) => a.resource.name)).toEqual(['stock-stream', 'signals']);
     expect(topicAcls[0].operations).toEqual(['Describe', 'Read', 'Write']);
@@ -182,6 +185,47 @@ describe('KafkaChart', () => {
     });
     const acls = find(synth(env), 'KafkaUser', 'app-sig').spec.authorization.acls;
     expect(acls.map((a: Manifest) => a.resource.name)).toEqual(['signals', 'sig']);
+  });
+
+  describe.each(fixtureEnvironments())('for environment %s', (_name, env) => {
+    const chart = new KafkaChart(Testing.app(), 'kafka', { env });
+    const manifests = Testing.synth(chart);
+
+    test('Strimzi generates neither CA: both come from the persistent identity', () => {
+      const spec = find(manifests, 'Kafka', 'trading-cluster').spec;
+      expect(spec.clusterCa).toEqual({ generateCertificateAuthority: false });
+      expect(spec.clientsCa).toEqual({ generateCertificateAuthority: false });
+    });
+
+    test('every KafkaUser reads its password from its own Secret, and userNames lists them all', () => {
+      const users = ofKind(manifests, 'KafkaUser');
+      expect(users.map((u) => u.metadata.name)).toEqual(chart.userNames);
+      expect(chart.userNames).toEqual([...env.tradingApps.map((a) => `app-${a.name}`), 'external-client']);
+      for (const user of users) {
+        expect(user.spec.authentication).toEqual({
+          type: 'scram-sha-512',
+          password: {
+            valueFrom: { secretKeyRef: { name: `${user.metadata.name}-password`, key: 'password' } },
+          },
+        });
+      }
+    });
+  });
+
+  test("refuses a KafkaUser whose Secret would overwrite another user's password Secret", () => {
+    const image = 'example/x:1';
+    const env = resolved('dev', {
+      tradingApps: [
+        { name: 'x', kind: 'ingestion', image },
+        { name: 'x-password', kind: 'strategies', image },
+      ],
+    });
+    expect(() => synth(env)).toThrow(
+      "KafkaUser 'app-x-password' would overwrite the password Secret of KafkaUser 'app-x' (Strimzi writes a Secret named after each user); rename one of them",
+    );
+    expect(() => synth(resolved('dev'), { externalUserName: 'app-momentum-strategy' })).toThrow(
+      "two KafkaUsers are named 'app-momentum-strategy'; rename the trading app or pass another externalUserName",
+    );
   });
 
   describe("the chart's own guards (constructs used without a validated config)", () => {

@@ -31,8 +31,8 @@ const VARIANTS: Record<string, K3sNodeUserDataProps> = {
     role: 'first-server',
     nodeName: 'trading-dev-cp-0',
     privateIp: '10.0.1.10',
-    token: '${random_password.k3s_token.result}',
-    agentToken: '${random_password.k3s_agent_token.result}',
+    token: '${local.boot.token}',
+    agentToken: '${local.boot.agent_token}',
     tlsSans: ['203.0.113.10', 'api.dev.example.com'],
     nat: { kind: 'gateway' },
     manifests: [

@@ -36,8 +36,9 @@ const serverNamed = (json: TfJson, name: string) => servers(json).find((s) => s.
 describe('persistent stack', () => {
   const json = persistent(dev);
 
-  test('holds exactly the two Primary IPs and nothing else', () => {
-    expect(Object.keys(json.resource)).toEqual(['hcloud_primary_ip']);
+  test('holds exactly the two Primary IPs and the identity, nothing else', () => {
+    expect(Object.keys(json.resource).sort()).toEqual(['hcloud_primary_ip', 'terraform_data']);
+    expect(Object.keys(json.resource.terraform_data)).toEqual(['identity']);
     expect(Object.values(json.resource.hcloud_primary_ip).map((ip) => ip.name)).toEqual([
       'trading-dev-control-plane-ipv4',
       'trading-dev-kafka-ipv4',
@@ -81,8 +82,27 @@ describe('persistent stack', () => {
     }
   });
 
-  test('outputs both addresses', () => {
-    expect(Object.keys(json.output).sort()).toEqual(['control_plane_ipv4', 'kafka_ipv4']);
+  test('outputs both addresses and the identity, the latter sensitive', () => {
+    expect(Object.keys(json.output).sort()).toEqual(['control_plane_ipv4', 'identity', 'kafka_ipv4']);
+    expect(json.output.identity).toMatchObject({ sensitive: true });
+  });
+
+  test('the identity is kept in state from a sensitive, validated variable and outlives every daily destroy', () => {
+    const identity = json.resource.terraform_data.identity;
+    expect(identity.input).toBe('${var.identity}');
+    expect(identity.lifecycle).toEqual({ prevent_destroy: true });
+    expect(persistent(dev, true).resource.terraform_data.identity.lifecycle).toEqual({
+      prevent_destroy: false,
+    });
+    const variable = (json as unknown as { variable: Record<string, any> }).variable.identity;
+    expect(variable).toMatchObject({ type: 'string', sensitive: true });
+    expect(variable.validation[0].condition).toContain('"dev"');
+  });
+
+  test('state and plans are encrypted with a key from the state passphrase, enforced', () => {
+    const encryption = JSON.stringify(json.terraform.encryption);
+    expect(encryption).toContain('var.state_passphrase');
+    expect(encryption).toMatch(/"enforced":true/);
   });
 });
 
@@ -249,20 +269,33 @@ describe('cluster stack', () => {
     );
   });
 
-  test('the k3s tokens come from random_password and agents get only the agent token', () => {
-    const passwords = Object.keys(prodJson.resource.random_password).sort();
-    expect(passwords).toEqual([
-      'k3s-agent-token',
-      'k3s-token',
-      'kafka-password-market-data-ingest',
-      'kafka-password-momentum-strategy',
-    ]);
-    const cp = serverNamed(prodJson, 'trading-prod-cp-0').user_data;
-    expect(cp).toContain("token: '${random_password.k3s-token.result}'");
-    expect(cp).toContain("agent-token: '${random_password.k3s-agent-token.result}'");
+  test('the k3s tokens come from the persistent identity and agents get only the agent token', () => {
+    // Nothing secret is generated per cluster: a new one each morning would break every client.
+    expect(prodJson.resource.random_password).toBeUndefined();
+    expect((prodJson as unknown as { locals: Record<string, string> }).locals.boot).toBe(
+      '${jsondecode(var.identity)}',
+    );
+    for (const cp of servers(prodJson).filter((s) => s.labels.role === 'control-plane')) {
+      expect(cp.user_data).toContain("token: '${local.boot.token}'");
+      expect(cp.user_data).toContain("agent-token: '${local.boot.agent_token}'");
+    }
     for (const agent of servers(prodJson).filter((s) => s.labels.role !== 'control-plane')) {
-      expect(agent.user_data).toContain("token: '${random_password.k3s-agent-token.result}'");
-      expect(agent.user_data).not.toContain('random_password.k3s-token.');
+      expect(agent.user_data).toContain("token: '${local.boot.agent_token}'");
+      expect(agent.user_data).not.toContain('local.boot.token');
+    }
+  });
+
+  test('every node gets its own persistent SSH host key; cloud-init makes none', () => {
+    for (const json of [devJson, prodJson]) {
+      for (const server of servers(json)) {
+        expect(server.user_data).toContain(
+          `ed25519_private: \${jsonencode(local.boot.host_keys["${server.name}"].private)}`,
+        );
+        expect(server.user_data).toMatch(/ssh_deletekeys: true/);
+        expect(server.user_data).toMatch(/ssh_genkeytypes: \[\]/);
+        const others = servers(json).filter((o) => o.name !== server.name);
+        for (const other of others) expect(server.user_data).not.toContain(`host_keys["${other.name}"]`);
+      }
     }
   });
 
@@ -284,16 +317,27 @@ describe('cluster stack', () => {
     expect(serverNamed(devJson, 'trading-dev-cp-0').user_data).not.toContain('control-plane:NoSchedule');
   });
 
-  test('each trading app gets a Terraform-generated Kafka password, delivered as Secrets by cp-0 only', () => {
-    const cp = serverNamed(prodJson, 'trading-prod-cp-0').user_data;
-    expect(cp).toContain('/var/lib/rancher/k3s/server/manifests/kafka-credentials.yaml');
-    for (const app of ['market-data-ingest', 'momentum-strategy']) {
-      expect(cp).toContain(`password: \${random_password.kafka-password-${app}.result}`);
-    }
-    expect(cp).toContain('name: app-market-data-ingest-password');
-    expect(cp).toContain('name: market-data-ingest-kafka-credentials');
-    for (const other of servers(prodJson).filter((s) => s.name !== 'trading-prod-cp-0')) {
-      expect(other.user_data).not.toContain('kafka-password');
+  test('only the first server gets the k3s CA files and the identity Secrets, as references', () => {
+    for (const json of [devJson, prodJson]) {
+      const [first, ...rest] = servers(json).filter((s) => s.labels.role === 'control-plane');
+      for (const file of [
+        'server-ca.crt',
+        'server-ca.key',
+        'client-ca.key',
+        'etcd/peer-ca.key',
+        'service.key',
+      ]) {
+        expect(first.user_data).toContain(`- path: /var/lib/rancher/k3s/server/tls/${file}`);
+        expect(first.user_data).toContain(`content: \${jsonencode(local.boot.tls_files["${file}"])}`);
+      }
+      expect(first.user_data).toContain(
+        '- path: /var/lib/rancher/k3s/server/manifests/identity-secrets.yaml',
+      );
+      expect(first.user_data).toContain('${jsonencode(local.boot.manifests["identity-secrets.yaml"])}');
+      for (const other of [...rest, ...servers(json).filter((s) => s.labels.role !== 'control-plane')]) {
+        expect(other.user_data).not.toContain('local.boot.tls_files');
+        expect(other.user_data).not.toContain('local.boot.manifests');
+      }
     }
   });
 
@@ -339,11 +383,12 @@ describe('secrets', () => {
       const text = JSON.stringify([persistent(dev), cluster(dev), cluster(prod)]);
       expect(text).not.toContain(token);
       expect(text).not.toMatch(/PRIVATE KEY/);
-      // every token in user data is a Terraform reference, resolved only at apply time
+      expect(text).not.toMatch(/BEGIN (EC |OPENSSH )?PRIVATE/);
+      expect(text).not.toMatch(/K10[0-9a-f]{64}::/);
+      // every token in user data is a reference to the identity, resolved only at apply time
       const tokenLines = text.match(/(agent-)?token: '[^']*'/g) ?? [];
       expect(tokenLines.length).toBeGreaterThan(0);
-      for (const line of tokenLines)
-        expect(line).toMatch(/token: '\$\{random_password\.k3s-(agent-)?token\.result\}'/);
+      for (const line of tokenLines) expect(line).toMatch(/token: '\$\{local\.boot\.(agent_)?token\}'/);
       // the hcloud provider block carries no token
       for (const json of [persistent(dev), cluster(dev)]) {
         expect(JSON.stringify(json.terraform)).not.toContain('token');

@@ -24,6 +24,8 @@ import {
 import { cycleCommands, MAX_WAIT_SECONDS, parseArgs, UsageError } from '../../scripts/ops/cycle-commands';
 import type { Engine, EngineRun, StackJson } from '../../scripts/ops/engine';
 import { HcloudClient } from '../../scripts/ops/hcloud';
+import type { IdentityStore } from '../../scripts/ops/identity-store';
+import type { ClusterIdentity } from '../../lib/identity';
 
 /** The synthesized dev stack's servers, as far as the classification reads them. */
 const DEV_STACK: StackJson = {
@@ -462,6 +464,20 @@ function scriptedEngine(stack: StackJson, failures: string[]) {
   return { engine, synths, runs };
 }
 
+/** An identity store in memory: the first up makes the identity, later ones find it. */
+function memoryStore(): IdentityStore & { saves: number } {
+  let saved: ClusterIdentity | undefined;
+  const store = {
+    saves: 0,
+    load: async () => saved,
+    save: async (i: ClusterIdentity) => {
+      store.saves++;
+      saved = i;
+    },
+  };
+  return store;
+}
+
 function deps(
   env: 'dev' | 'prod',
   engine: Engine,
@@ -474,12 +490,26 @@ function deps(
     sweep: async () => [],
     log: (l) => lines.push(l),
     env: {},
+    identity: memoryStore(),
     lines,
     ...extra,
   };
 }
 
 describe('ensureUp (scripted engine)', () => {
+  test('makes the identity on the first up, saying so, and only finds it on the next', async () => {
+    const store = memoryStore();
+    const s = scriptedEngine(DEV_STACK, []);
+    const first = deps('dev', s.engine, { identity: store });
+    const r1 = await ensureUp(first, 'dev', { wait: false });
+    expect(r1.identity).toBe('created (first up)');
+    expect(first.lines.join('\n')).toMatch(/identity dev: none stored yet: making it once/);
+    const second = deps('dev', s.engine, { identity: store });
+    const r2 = await ensureUp(second, 'dev', { wait: false });
+    expect(r2.identity).toBe('kept');
+    expect(store.saves).toBe(1);
+  });
+
   test('falls back role by role, re-synthesizing with the next choice, and skips the persistent stack', async () => {
     const s = scriptedEngine(DEV_STACK, [REAL_OUTPUT]);
     const d = deps('dev', s.engine);
@@ -543,8 +573,18 @@ describe('ensureUp (scripted engine)', () => {
       'dev',
     );
     expect(asked).toEqual([
-      { host: '198.18.0.10', expectedNodes: ['trading-dev-cp-0', 'trading-dev-kafka-0'] },
+      {
+        host: '198.18.0.10',
+        expectedNodes: ['trading-dev-cp-0', 'trading-dev-kafka-0'],
+        knownHosts: expect.any(String),
+      },
     ]);
+    // The probe pins the persistent host keys: one line per planned node, the control
+    // plane's public address among cp-0's names, never trust on first use.
+    const lines = (asked[0] as { knownHosts: string }).knownHosts.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^\S*198\.18\.0\.10\S* ssh-ed25519 AAAA\S+$/);
+    for (const line of lines) expect(line).toMatch(/ ssh-ed25519 AAAA\S+$/);
     expect(r.readiness).toBe('2/2 nodes Ready after 0 s');
   });
 });

@@ -38,13 +38,13 @@ missing=()
 [[ -n "${AWS_ACCESS_KEY_ID:-}" && -n "${AWS_SECRET_ACCESS_KEY:-}" ]] ||
   missing+=("repository secrets AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (to read the state)")
 [[ -n "${TF_VAR_ssh_public_key:-}" ]] || missing+=("repository variable SSH_PUBLIC_KEY")
+if ((${#missing[@]} > 0)); then
+  skip "the plan needs $(printf '%s; ' "${missing[@]}" | sed 's/; $//')"
+fi
 # The state is encrypted (OpenTofu state encryption) and holds the cluster identity: its
 # passphrase is an environment secret that a pull request's code never gets.
 [[ -n "${TF_VAR_state_passphrase:-}" ]] ||
   skip "the state is encrypted and its passphrase (environment secret STATE_PASSPHRASE) is never given to pull-request jobs; synth, validate and drift still run"
-if ((${#missing[@]} > 0)); then
-  skip "the plan needs $(printf '%s; ' "${missing[@]}" | sed 's/; $//')"
-fi
 
 export STATE_BACKEND=s3
 failed=0
