@@ -254,7 +254,10 @@ export async function issueCertificate(ca: CertAndKey, opts: IssueOptions): Prom
     signingKey: await importSigningKey(ca.key),
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
       new x509.ExtendedKeyUsageExtension(
         [opts.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth],
         false,
@@ -285,7 +288,11 @@ export function makeHostKeyPair(comment: string): { privateKey: string; publicKe
   key.comment = comment;
   return {
     privateKey: key.toString('openssh'),
-    publicKey: key.toPublic().toString('ssh').replace(/ \(unnamed\)$/, '') + '',
+    publicKey:
+      key
+        .toPublic()
+        .toString('ssh')
+        .replace(/ \(unnamed\)$/, '') + '',
   };
 }
 
@@ -456,7 +463,8 @@ export function bootMaterial(
   const host_keys: Record<string, { private: string; public: string }> = {};
   for (const node of nodes) {
     const key = identity.sshHostKeys[node];
-    if (!key) throw new Error(`the identity of '${identity.environment}' has no SSH host key for node '${node}'`);
+    if (!key)
+      throw new Error(`the identity of '${identity.environment}' has no SSH host key for node '${node}'`);
     host_keys[node] = { private: key.privateKey, public: key.publicKey };
   }
   return {
@@ -527,7 +535,13 @@ export function identityItems(identity: ClusterIdentity): IdentityItem[] {
     ['k3s-server-token', tokens.server, identity.k3sServerSecret],
     ['k3s-agent-token', tokens.agent, identity.k3sAgentSecret],
   ] as const) {
-    items.push({ name, kind: 'token', fingerprint: b64Sha256(value), created: secret.createdAt, expires: 'never' });
+    items.push({
+      name,
+      kind: 'token',
+      fingerprint: b64Sha256(value),
+      created: secret.createdAt,
+      expires: 'never',
+    });
   }
   for (const [node, key] of Object.entries(identity.sshHostKeys)) {
     items.push({
@@ -536,17 +550,45 @@ export function identityItems(identity: ClusterIdentity): IdentityItem[] {
       fingerprint: sshpk.parseKey(key.publicKey, 'ssh').fingerprint('sha256').toString(),
       created: key.createdAt,
       expires: 'never',
-      rotation: key.next ? 'next key staged, in known_hosts' : key.previousPublicKey ? 'previous key still in known_hosts' : undefined,
+      rotation: key.next
+        ? 'next key staged, in known_hosts'
+        : key.previousPublicKey
+          ? 'previous key still in known_hosts'
+          : undefined,
     });
   }
   for (const [user, secret] of Object.entries(identity.kafkaPasswords)) {
-    items.push({ name: `kafka-password:${user}`, kind: 'password', fingerprint: b64Sha256(secret.value), created: secret.createdAt, expires: 'never' });
+    items.push({
+      name: `kafka-password:${user}`,
+      kind: 'password',
+      fingerprint: b64Sha256(secret.value),
+      created: secret.createdAt,
+      expires: 'never',
+    });
   }
   const a = identity.argocd;
   items.push(
-    { name: 'argocd-admin-password', kind: 'password', fingerprint: b64Sha256(a.adminPasswordBcrypt), created: a.adminPassword.createdAt, expires: 'never' },
-    { name: 'argocd-server-secretkey', kind: 'key', fingerprint: b64Sha256(a.serverSecretKey.value), created: a.serverSecretKey.createdAt, expires: 'never' },
-    { name: 'grafana-admin-password', kind: 'password', fingerprint: b64Sha256(identity.grafanaAdminPassword.value), created: identity.grafanaAdminPassword.createdAt, expires: 'never' },
+    {
+      name: 'argocd-admin-password',
+      kind: 'password',
+      fingerprint: b64Sha256(a.adminPasswordBcrypt),
+      created: a.adminPassword.createdAt,
+      expires: 'never',
+    },
+    {
+      name: 'argocd-server-secretkey',
+      kind: 'key',
+      fingerprint: b64Sha256(a.serverSecretKey.value),
+      created: a.serverSecretKey.createdAt,
+      expires: 'never',
+    },
+    {
+      name: 'grafana-admin-password',
+      kind: 'password',
+      fingerprint: b64Sha256(identity.grafanaAdminPassword.value),
+      created: identity.grafanaAdminPassword.createdAt,
+      expires: 'never',
+    },
   );
   if (a.tls) {
     items.push({
@@ -558,8 +600,15 @@ export function identityItems(identity: ClusterIdentity): IdentityItem[] {
     });
   }
   if (a.repoCreds) {
-    const material = 'sshPrivateKey' in a.repoCreds ? a.repoCreds.sshPrivateKey : a.repoCreds.githubAppPrivateKey;
-    items.push({ name: 'gitops-repo-credentials', kind: 'credentials', fingerprint: b64Sha256(material), created: a.repoCreds.createdAt, expires: 'never' });
+    const material =
+      'sshPrivateKey' in a.repoCreds ? a.repoCreds.sshPrivateKey : a.repoCreds.githubAppPrivateKey;
+    items.push({
+      name: 'gitops-repo-credentials',
+      kind: 'credentials',
+      fingerprint: b64Sha256(material),
+      created: a.repoCreds.createdAt,
+      expires: 'never',
+    });
   }
   return items;
 }
@@ -570,7 +619,11 @@ export function identityItems(identity: ClusterIdentity): IdentityItem[] {
 export type RotationStep = 'begin' | 'switch' | 'finish';
 
 /** Items `rotate` takes: a CA name, `ssh-host-key:<node>`, `kafka-password:<user>`, or a one-step secret. */
-export const ONE_STEP_SECRETS = ['argocd-admin-password', 'argocd-server-secretkey', 'grafana-admin-password'] as const;
+export const ONE_STEP_SECRETS = [
+  'argocd-admin-password',
+  'argocd-server-secretkey',
+  'grafana-admin-password',
+] as const;
 
 /**
  * One rotation step. CAs and host keys go by overlap: `begin` stages a new one that clients
@@ -597,7 +650,12 @@ export async function rotate(
       message = `${item}: new CA staged. Hand out the new trust bundle now (kubeconfig / kafka-client write both CAs); then 'switch' on a chosen morning.`;
     } else if (s === 'switch') {
       if (!slot.next) throw new Error(`${item}: nothing staged; run 'begin' first`);
-      next = { current: slot.next, previous: slot.current.cert, generation: slot.generation + 1, createdAt: when };
+      next = {
+        current: slot.next,
+        previous: slot.current.cert,
+        generation: slot.generation + 1,
+        createdAt: when,
+      };
       message = `${item}: the next morning's cluster uses the new CA; the old one stays trusted until 'finish'.`;
     } else {
       if (!slot.previous) throw new Error(`${item}: no previous CA to drop`);
@@ -609,7 +667,10 @@ export async function rotate(
   if (item.startsWith('ssh-host-key:')) {
     const node = item.slice('ssh-host-key:'.length);
     const key = identity.sshHostKeys[node];
-    if (!key) throw new Error(`${item}: no such node in the identity (nodes: ${Object.keys(identity.sshHostKeys).join(', ')})`);
+    if (!key)
+      throw new Error(
+        `${item}: no such node in the identity (nodes: ${Object.keys(identity.sshHostKeys).join(', ')})`,
+      );
     const s = requireStep(item, step);
     let next: HostKey;
     if (s === 'begin') {
@@ -631,7 +692,9 @@ export async function rotate(
   if (item.startsWith('kafka-password:')) {
     const user = item.slice('kafka-password:'.length);
     if (!identity.kafkaPasswords[user]) {
-      throw new Error(`${item}: no such KafkaUser (users: ${Object.keys(identity.kafkaPasswords).join(', ')})`);
+      throw new Error(
+        `${item}: no such KafkaUser (users: ${Object.keys(identity.kafkaPasswords).join(', ')})`,
+      );
     }
     return {
       identity: { ...identity, kafkaPasswords: { ...identity.kafkaPasswords, [user]: secretValue(now) } },

@@ -1,4 +1,5 @@
 import { Fn, Token } from 'cdktf';
+import { gunzipSync, gzipSync } from 'fflate';
 import * as YAML from 'yaml';
 import { ipInCidr, parseCidr } from '../lib/network';
 import {
@@ -115,6 +116,12 @@ export interface SecretFile {
   readonly permissions: string;
   /** Terraform expression of the content (a string), e.g. `local.boot.token`. */
   readonly expression: string;
+  /**
+   * Compress it at apply (Terraform's `base64gzip`, cloud-init `encoding: gz+b64`): for
+   * content that grows with the config, such as a manifest with one Secret per app.
+   * @default false
+   */
+  readonly gzip?: boolean;
 }
 
 /** Hetzner Cloud's recursive resolvers, reachable from private networks through NAT. */
@@ -125,6 +132,48 @@ const SECRET_PLACEHOLDER = 'tfsecretexpr';
 
 /** Hetzner Cloud rejects user data larger than this. */
 export const MAX_USER_DATA_BYTES = 32 * 1024;
+
+/**
+ * Static files at least this large are written gzip-compressed: scripts and manifests shrink
+ * to about half, which leaves room under the 32 KiB limit for the identity's CA files.
+ */
+export const GZIP_MIN_BYTES = 1024;
+
+/** cloud-init's `write_files` encoding of gzip-compressed, base64-encoded content. */
+export const GZIP_ENCODING = 'gz+b64';
+
+/** A `write_files` entry's content and, when compressed, its encoding. */
+interface PackedContent {
+  readonly content: string;
+  readonly encoding?: string;
+}
+
+/**
+ * Compresses static content of {@link GZIP_MIN_BYTES} or more. Content holding a Terraform
+ * reference (`${...}`) stays as it is, or the engine could not fill it in. Deterministic
+ * (fflate, pinned; gzip header without a time), so the user data changes only with the content.
+ */
+function pack(content: string): PackedContent {
+  if (Buffer.byteLength(content, 'utf8') < GZIP_MIN_BYTES || content.includes('${')) return { content };
+  const gz = gzipSync(Buffer.from(content, 'utf8'), { level: 9, mtime: 0 });
+  return { content: Buffer.from(gz).toString('base64'), encoding: GZIP_ENCODING };
+}
+
+/**
+ * The text cloud-init writes for a `write_files` entry: its content decoded as its
+ * `encoding` says (plain, base64, or gzip and base64), as cloud-init's write_files module does.
+ * @throws Error naming an encoding cloud-init does not know.
+ */
+export function writeFileContent(entry: { readonly content?: unknown; readonly encoding?: unknown }): string {
+  const content = typeof entry.content === 'string' ? entry.content : '';
+  const encoding = entry.encoding === undefined ? 'text/plain' : String(entry.encoding).toLowerCase();
+  if (['text/plain', ''].includes(encoding)) return content;
+  if (['b64', 'base64'].includes(encoding)) return Buffer.from(content, 'base64').toString('utf8');
+  if (['gz+b64', 'gz+base64', 'gzip+b64', 'gzip+base64'].includes(encoding)) {
+    return Buffer.from(gunzipSync(Buffer.from(content, 'base64'))).toString('utf8');
+  }
+  throw new Error(`write_files encoding '${encoding}' is not one cloud-init reads (text/plain, b64, gz+b64)`);
+}
 
 const K3S_VERSION = /^v1\.\d+\.\d+(-rc\d+)?\+k3s\d+$/;
 const NODE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -137,7 +186,7 @@ const TAINT = /^([^=:\s]+)(=[^:\s]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
 const TLS_SAN = /^[A-Za-z0-9.:*-]+$/;
 const DOTTED_IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 /** A Terraform reference with attribute access and constant indexes, nothing that could close the template. */
-const HCL_EXPRESSION = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*|\["[A-Za-z0-9._\/-]+"\])*$/;
+const HCL_EXPRESSION = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*|\["[A-Za-z0-9._/-]+"\])*$/;
 /** Manifests k3s itself writes into the manifests directory; a file of ours with the name would be overwritten. */
 const K3S_PACKAGED_MANIFESTS = [
   'ccm.yaml',
@@ -479,14 +528,16 @@ export function renderK3sUserData(props: K3sNodeUserDataProps): string {
         path: f.path,
         owner: 'root:root',
         permissions: f.permissions,
-        content: f.content,
+        ...pack(f.content),
       })),
       // Written before runcmd, so before k3s starts: k3s keeps CA files it finds.
       ...(props.secretFiles ?? []).map((f) => ({
         path: f.path,
         owner: 'root:root',
         permissions: f.permissions,
-        content: secret(f.expression),
+        ...(f.gzip
+          ? { content: secret(`base64gzip(${f.expression})`), encoding: GZIP_ENCODING }
+          : { content: secret(f.expression) }),
       })),
     ],
     ...(props.sshHostKey

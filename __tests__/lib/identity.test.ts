@@ -76,26 +76,29 @@ describe('the k3s CA set', () => {
     );
   });
 
-  test.each(CA_NAMES)('%s: flat self-signed EC P-256 CA, CA:TRUE, keyCertSign, key matches, >= 5 years', (name) => {
-    const slot = identity.cas[name];
-    const cert = new X509Certificate(slot.current.cert);
-    expect(cert.ca).toBe(true);
-    expect(cert.verify(cert.publicKey)).toBe(true); // self-signed
-    expect(cert.issuer).toBe(cert.subject);
-    expect(cert.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
-    expect(cert.checkPrivateKey(createPrivateKey(slot.current.key))).toBe(true);
-    expect(slot.current.key.startsWith('-----BEGIN PRIVATE KEY-----')).toBe(true); // PKCS#8
-    const years = (Date.parse(cert.validTo) - NOW.getTime()) / (365.25 * 86_400_000);
-    expect(years).toBeGreaterThanOrEqual(5);
-    expect(years).toBeLessThanOrEqual(CA_VALIDITY_YEARS + 0.01);
-    if (tool('openssl')) {
-      const file = join(dir, `${name}.crt`);
-      writeFileSync(file, slot.current.cert);
-      const text = execFileSync('openssl', ['x509', '-in', file, '-noout', '-text'], { encoding: 'utf8' });
-      expect(text).toMatch(/CA:TRUE/);
-      expect(text).toMatch(/Certificate Sign/);
-    }
-  });
+  test.each(CA_NAMES)(
+    '%s: flat self-signed EC P-256 CA, CA:TRUE, keyCertSign, key matches, >= 5 years',
+    (name) => {
+      const slot = identity.cas[name];
+      const cert = new X509Certificate(slot.current.cert);
+      expect(cert.ca).toBe(true);
+      expect(cert.verify(cert.publicKey)).toBe(true); // self-signed
+      expect(cert.issuer).toBe(cert.subject);
+      expect(cert.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+      expect(cert.checkPrivateKey(createPrivateKey(slot.current.key))).toBe(true);
+      expect(slot.current.key.startsWith('-----BEGIN PRIVATE KEY-----')).toBe(true); // PKCS#8
+      const years = (Date.parse(cert.validTo) - NOW.getTime()) / (365.25 * 86_400_000);
+      expect(years).toBeGreaterThanOrEqual(5);
+      expect(years).toBeLessThanOrEqual(CA_VALIDITY_YEARS + 0.01);
+      if (tool('openssl')) {
+        const file = join(dir, `${name}.crt`);
+        writeFileSync(file, slot.current.cert);
+        const text = execFileSync('openssl', ['x509', '-in', file, '-noout', '-text'], { encoding: 'utf8' });
+        expect(text).toMatch(/CA:TRUE/);
+        expect(text).toMatch(/Certificate Sign/);
+      }
+    },
+  );
 
   test('the whole bundle is small (flat EC CAs)', () => {
     const bytes = Object.values(k3sTlsFiles(identity)).reduce((n, c) => n + Buffer.byteLength(c), 0);
@@ -138,10 +141,17 @@ describe('made once, the same every morning', () => {
     if (tool('openssl')) {
       writeFileSync(join(dir, 'day1-ca.crt'), savedOnDay1);
       writeFileSync(join(dir, 'day2-leaf.crt'), leaf.cert);
-      const r = spawnSync('openssl', ['verify', '-CAfile', join(dir, 'day1-ca.crt'), join(dir, 'day2-leaf.crt')], {
-        encoding: 'utf8',
+      const r = spawnSync(
+        'openssl',
+        ['verify', '-CAfile', join(dir, 'day1-ca.crt'), join(dir, 'day2-leaf.crt')],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect({ out: r.stdout.trim(), err: r.stderr.trim() }).toEqual({
+        out: `${join(dir, 'day2-leaf.crt')}: OK`,
+        err: '',
       });
-      expect({ out: r.stdout.trim(), err: r.stderr.trim() }).toEqual({ out: `${join(dir, 'day2-leaf.crt')}: OK`, err: '' });
     }
   });
 
@@ -149,7 +159,11 @@ describe('made once, the same every morning', () => {
     const again = await completeIdentity(nextMorning(identity), needs, NOW);
     expect(again.added).toEqual([]);
     expect(again.identity).toEqual(identity);
-    const grown = await completeIdentity(identity, { ...needs, nodeNames: [...needs.nodeNames, 'fixture-app-0'], kafkaUsers: [...needs.kafkaUsers, 'app-b'] });
+    const grown = await completeIdentity(identity, {
+      ...needs,
+      nodeNames: [...needs.nodeNames, 'fixture-app-0'],
+      kafkaUsers: [...needs.kafkaUsers, 'app-b'],
+    });
     expect(grown.added).toEqual(['ssh-host-key:fixture-app-0', 'kafka-password:app-b']);
     for (const n of needs.nodeNames) expect(grown.identity.sshHostKeys[n]).toEqual(identity.sshHostKeys[n]);
     expect(grown.identity.cas).toEqual(identity.cas);
@@ -159,21 +173,33 @@ describe('made once, the same every morning', () => {
     const a = bootMaterial(identity, needs.nodeNames, { 'x.yaml': 'a' });
     const b = bootMaterial(nextMorning(identity), needs.nodeNames, { 'x.yaml': 'a' });
     expect(JSON.stringify(b)).toBe(JSON.stringify(a));
-    expect(() => bootMaterial(identity, ['unknown-node'], {})).toThrow(/no SSH host key for node 'unknown-node'/);
+    expect(() => bootMaterial(identity, ['unknown-node'], {})).toThrow(
+      /no SSH host key for node 'unknown-node'/,
+    );
   });
 
   test('refuses an identity of another environment or format', async () => {
-    await expect(completeIdentity(identity, { ...needs, environment: 'other' })).rejects.toThrow(/belongs to environment 'fixture', not 'other'/);
-    await expect(completeIdentity({ ...identity, format: 'x' } as never, needs)).rejects.toThrow(/not in format/);
+    await expect(completeIdentity(identity, { ...needs, environment: 'other' })).rejects.toThrow(
+      /belongs to environment 'fixture', not 'other'/,
+    );
+    await expect(completeIdentity({ ...identity, format: 'x' } as never, needs)).rejects.toThrow(
+      /not in format/,
+    );
   });
 });
 
 describe('every environment in environments/', () => {
-  test.each(ENVIRONMENTS.map((c) => [c.name, c] as const))('%s: a host key for every node it plans', async (_, config) => {
-    const env = resolveEnvironment(config);
-    const made = await createIdentity({ environment: env.name, nodeNames: nodeNames(env), kafkaUsers: ['u'] }, NOW);
-    expect(Object.keys(made.sshHostKeys).sort()).toEqual(nodeNames(env).sort());
-  });
+  test.each(ENVIRONMENTS.map((c) => [c.name, c] as const))(
+    '%s: a host key for every node it plans',
+    async (_, config) => {
+      const env = resolveEnvironment(config);
+      const made = await createIdentity(
+        { environment: env.name, nodeNames: nodeNames(env), kafkaUsers: ['u'] },
+        NOW,
+      );
+      expect(Object.keys(made.sshHostKeys).sort()).toEqual(nodeNames(env).sort());
+    },
+  );
 });
 
 describe('SSH host keys', () => {
@@ -195,7 +221,9 @@ describe('SSH host keys', () => {
 describe('Argo CD and passwords', () => {
   test('the admin hash is bcrypt of the admin password, with a fixed mtime', () => {
     expect(identity.argocd.adminPasswordBcrypt).toMatch(/^\$2[aby]\$10\$/);
-    expect(bcrypt.compareSync(identity.argocd.adminPassword.value, identity.argocd.adminPasswordBcrypt)).toBe(true);
+    expect(bcrypt.compareSync(identity.argocd.adminPassword.value, identity.argocd.adminPasswordBcrypt)).toBe(
+      true,
+    );
     expect(identity.argocd.passwordMtime).toBe('2026-12-01T12:00:00Z');
   });
 
@@ -210,7 +238,13 @@ describe('listing', () => {
   test('every item with a fingerprint and dates, and no secret value', () => {
     const items = identityItems(identity);
     expect(items.map((i) => i.name)).toEqual(
-      expect.arrayContaining([...CA_NAMES, 'k3s-server-token', 'ssh-host-key:fixture-cp-0', 'kafka-password:app-a', 'argocd-admin-password']),
+      expect.arrayContaining([
+        ...CA_NAMES,
+        'k3s-server-token',
+        'ssh-host-key:fixture-cp-0',
+        'kafka-password:app-a',
+        'argocd-admin-password',
+      ]),
     );
     for (const i of items) expect(i.fingerprint).toMatch(/^SHA256:[A-Za-z0-9+/=]+$/);
     const text = JSON.stringify(items);
@@ -227,8 +261,13 @@ describe('listing', () => {
 
   test('the CA fingerprint is the SHA-256 of the DER certificate (as openssl prints it)', () => {
     const item = identityItems(identity).find((i) => i.name === 'k3s-server-ca')!;
-    const hex = new X509Certificate(identity.cas['k3s-server-ca'].current.cert).fingerprint256.replace(/:/g, '');
-    expect(Buffer.from(item.fingerprint.slice('SHA256:'.length), 'base64').toString('hex').toUpperCase()).toBe(hex);
+    const hex = new X509Certificate(identity.cas['k3s-server-ca'].current.cert).fingerprint256.replace(
+      /:/g,
+      '',
+    );
+    expect(
+      Buffer.from(item.fingerprint.slice('SHA256:'.length), 'base64').toString('hex').toUpperCase(),
+    ).toBe(hex);
   });
 });
 
@@ -270,10 +309,16 @@ describe('rotation by overlap', () => {
   test('a host key: begin keeps serving the old one, switch serves the new one, both pinned until finish', async () => {
     const item = 'ssh-host-key:fixture-cp-0';
     const begun = (await rotate(identity, item, 'begin', NOW)).identity;
-    expect(bootMaterial(begun, needs.nodeNames, {}).host_keys['fixture-cp-0'].public).toBe(identity.sshHostKeys['fixture-cp-0'].publicKey);
+    expect(bootMaterial(begun, needs.nodeNames, {}).host_keys['fixture-cp-0'].public).toBe(
+      identity.sshHostKeys['fixture-cp-0'].publicKey,
+    );
     const switched = (await rotate(begun, item, 'switch', NOW)).identity;
-    expect(bootMaterial(switched, needs.nodeNames, {}).host_keys['fixture-cp-0'].public).toBe(begun.sshHostKeys['fixture-cp-0'].next!.publicKey);
-    expect(switched.sshHostKeys['fixture-cp-0'].previousPublicKey).toBe(identity.sshHostKeys['fixture-cp-0'].publicKey);
+    expect(bootMaterial(switched, needs.nodeNames, {}).host_keys['fixture-cp-0'].public).toBe(
+      begun.sshHostKeys['fixture-cp-0'].next!.publicKey,
+    );
+    expect(switched.sshHostKeys['fixture-cp-0'].previousPublicKey).toBe(
+      identity.sshHostKeys['fixture-cp-0'].publicKey,
+    );
   });
 
   test('passwords change in one step; a step or an unknown item is refused with the fix', async () => {
@@ -284,7 +329,9 @@ describe('rotation by overlap', () => {
     await expect(rotate(identity, 'kafka-password:app-a', 'begin')).rejects.toThrow(/one step/);
     await expect(rotate(identity, 'k3s-server-ca', undefined)).rejects.toThrow(/--step begin/);
     await expect(rotate(identity, 'nope', undefined)).rejects.toThrow(/cannot rotate 'nope'/);
-    const argo = (await rotate(identity, 'argocd-admin-password', undefined, new Date('2027-01-01T00:00:00Z'))).identity;
+    const argo = (
+      await rotate(identity, 'argocd-admin-password', undefined, new Date('2027-01-01T00:00:00Z'))
+    ).identity;
     expect(bcrypt.compareSync(argo.argocd.adminPassword.value, argo.argocd.adminPasswordBcrypt)).toBe(true);
     expect(argo.argocd.passwordMtime).toBe('2027-01-01T00:00:00Z');
   });

@@ -5,6 +5,8 @@ import { resolveEnvironment } from '../../lib/environment';
 import { PersistentStack } from '../../lib/stacks/persistent-stack';
 import { ClusterStack } from '../../lib/stacks/cluster-stack';
 import { renderBootstrapManifests } from '../../charts/bootstrap';
+import { parse as parseYaml } from 'yaml';
+import { writeFileContent } from '../../templates/cloud-init';
 
 interface TfJson {
   resource: Record<string, Record<string, Record<string, any>>>;
@@ -28,6 +30,15 @@ function cluster(config: EnvironmentConfig): TfJson {
     bootstrapManifests: renderBootstrapManifests(env),
   });
   return JSON.parse(Testing.synth(stack, true));
+}
+
+/** The files cloud-init writes from a server's user data, by path, decoded. */
+function writtenFiles(userData: string): Record<string, string> {
+  const doc = parseYaml(userData) as { write_files: { path: string; content: string; encoding?: string }[] };
+  // Content that is a Terraform reference is only known at apply.
+  return Object.fromEntries(
+    doc.write_files.map((f) => [f.path, f.content.startsWith('${') ? f.content : writeFileContent(f)]),
+  );
 }
 
 const servers = (json: TfJson) => Object.values(json.resource.hcloud_server);
@@ -333,7 +344,10 @@ describe('cluster stack', () => {
       expect(first.user_data).toContain(
         '- path: /var/lib/rancher/k3s/server/manifests/identity-secrets.yaml',
       );
-      expect(first.user_data).toContain('${jsonencode(local.boot.manifests["identity-secrets.yaml"])}');
+      // one Secret per KafkaUser and app: compressed at apply, so it scales with the config
+      expect(first.user_data).toContain(
+        'content: ${jsonencode(base64gzip(local.boot.manifests["identity-secrets.yaml"]))}\n    encoding: gz+b64\n',
+      );
       for (const other of [...rest, ...servers(json).filter((s) => s.labels.role !== 'control-plane')]) {
         expect(other.user_data).not.toContain('local.boot.tls_files');
         expect(other.user_data).not.toContain('local.boot.manifests');
@@ -343,8 +357,8 @@ describe('cluster stack', () => {
 
   test("the control plane's user data carries the ArgoCD bootstrap", () => {
     const cp = serverNamed(devJson, 'trading-dev-cp-0').user_data;
-    expect(cp).toContain('/var/lib/rancher/k3s/server/manifests/gitops-argocd.yaml');
-    expect(cp).toContain('kind: HelmChart');
+    const written = writtenFiles(cp);
+    expect(written['/var/lib/rancher/k3s/server/manifests/gitops-argocd.yaml']).toContain('kind: HelmChart');
     expect(cp).toContain('/var/lib/rancher/k3s/server/manifests/gitops-root-application.yaml');
     expect(serverNamed(devJson, 'trading-dev-kafka-0').user_data).not.toContain('HelmChart');
   });

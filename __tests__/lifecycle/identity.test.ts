@@ -11,7 +11,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { parse, parseAllDocuments } from 'yaml';
 import { STATE_PASSPHRASE_ENV } from '../../lib/state-encryption';
-import { MAX_USER_DATA_BYTES } from '../../templates/cloud-init';
+import { MAX_USER_DATA_BYTES, writeFileContent } from '../../templates/cloud-init';
 import { cycleCommands } from '../../scripts/ops/cycle-commands';
 import { identityCommands } from '../../scripts/ops/identity-commands';
 import { FakeHcloud } from './fake-hcloud';
@@ -26,6 +26,7 @@ jest.setTimeout(600_000);
 interface WriteFile {
   path: string;
   content: string;
+  encoding?: string;
 }
 /** What a node's user data carries of the identity, by item. */
 function materialOf(userData: string): Record<string, string> {
@@ -36,7 +37,7 @@ function materialOf(userData: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of doc.write_files) {
     if (f.path.startsWith('/var/lib/rancher/k3s/server/tls/') || f.path.endsWith('/identity-secrets.yaml')) {
-      out[f.path] = f.content;
+      out[f.path] = writeFileContent(f);
     }
     if (f.path === '/etc/rancher/k3s/config.yaml') {
       const config = parse(f.content) as Record<string, string>;
@@ -92,18 +93,26 @@ describeLifecycle('the identity survives the daily rebuild (dev and prod)', () =
 
   test.each(['dev', 'prod'])('%s: up, down, up gives day 2 the same identity as day 1', async (name) => {
     // Each environment has its own admin key (Hetzner refuses one key twice in a project).
-    cycle = cycleCommands({ env: { ...env, TF_VAR_ssh_public_key: TEST_SSH_KEYS[name] }, outdir: join(dir, 'cdktf.out') });
+    cycle = cycleCommands({
+      env: { ...env, TF_VAR_ssh_public_key: TEST_SSH_KEYS[name] },
+      outdir: join(dir, 'cdktf.out'),
+    });
     const day1Up = await run(cycle, ['up', name, '--no-wait']);
     expect({ code: day1Up.code, out: day1Up.code ? day1Up.out : '' }).toEqual({ code: 0, out: '' });
     expect(day1Up.out).toMatch(new RegExp(`identity ${name}: none stored yet: making it once`));
-    const day1 = new Map([...servers(fake)].filter(([, s]) => s.labels.environment === name).map(([n, s]) => [n, s.userData]));
+    const day1 = new Map(
+      [...servers(fake)].filter(([, s]) => s.labels.environment === name).map(([n, s]) => [n, s.userData]),
+    );
     expect(day1.size).toBeGreaterThan(1);
     const listed1 = await run(ids, ['identity', name, '--json']);
     expect(listed1.code).toBe(0);
     const items1 = JSON.parse(listed1.out).items as { name: string; fingerprint: string }[];
 
     // Monday's client configs.
-    expect((await run(ids, ['kubeconfig', name, '--user', 'alice', '--out', join(dir, `${name}.kubeconfig`)])).code).toBe(0);
+    expect(
+      (await run(ids, ['kubeconfig', name, '--user', 'alice', '--out', join(dir, `${name}.kubeconfig`)]))
+        .code,
+    ).toBe(0);
     expect((await run(ids, ['kafka-client', name, '--out', join(dir, `${name}-kafka`)])).code).toBe(0);
     expect((await run(ids, ['known-hosts', name, '--out', join(dir, `${name}.known_hosts`)])).code).toBe(0);
     const kubeconfig = parse(readFileSync(join(dir, `${name}.kubeconfig`), 'utf8'));
@@ -116,7 +125,9 @@ describeLifecycle('the identity survives the daily rebuild (dev and prod)', () =
     const day2Up = await run(cycle, ['up', name, '--no-wait']);
     expect({ code: day2Up.code, out: day2Up.code ? day2Up.out : '' }).toEqual({ code: 0, out: '' });
     expect(day2Up.out).not.toMatch(/making it once/);
-    const day2 = new Map([...servers(fake)].filter(([, s]) => s.labels.environment === name).map(([n, s]) => [n, s.userData]));
+    const day2 = new Map(
+      [...servers(fake)].filter(([, s]) => s.labels.environment === name).map(([n, s]) => [n, s.userData]),
+    );
     expect([...day2.keys()].sort()).toEqual([...day1.keys()].sort());
     for (const [node, userData] of day2) {
       // Byte-identical material (the whole user data, in fact: nothing else differs either).
@@ -134,18 +145,28 @@ describeLifecycle('the identity survives the daily rebuild (dev and prod)', () =
     // its client certificate verifies against the client-ca.crt k3s gets.
     const cp0 = [...day2.entries()].find(([n]) => n.endsWith('-cp-0'))!;
     const m = materialOf(cp0[1]);
-    const caData = Buffer.from(kubeconfig.clusters[0].cluster['certificate-authority-data'], 'base64').toString('utf8');
+    const caData = Buffer.from(
+      kubeconfig.clusters[0].cluster['certificate-authority-data'],
+      'base64',
+    ).toString('utf8');
     expect(caData).toBe(m['/var/lib/rancher/k3s/server/tls/server-ca.crt']);
-    const clientCert = new X509Certificate(Buffer.from(kubeconfig.users[0].user['client-certificate-data'], 'base64'));
+    const clientCert = new X509Certificate(
+      Buffer.from(kubeconfig.users[0].user['client-certificate-data'], 'base64'),
+    );
     const clientCa = new X509Certificate(m['/var/lib/rancher/k3s/server/tls/client-ca.crt']);
     expect(clientCert.verify(clientCa.publicKey)).toBe(true);
     expect(clientCert.subject).toContain('CN=alice');
     // The token's CA hash pins exactly that server-ca.crt.
-    const hash = require('crypto').createHash('sha256').update(m['/var/lib/rancher/k3s/server/tls/server-ca.crt']).digest('hex');
+    const hash = require('crypto')
+      .createHash('sha256')
+      .update(m['/var/lib/rancher/k3s/server/tls/server-ca.crt'])
+      .digest('hex');
     expect(m.token.slice(3, 67)).toBe(hash);
 
     // Monday's Kafka client config against Tuesday's Strimzi Secrets.
-    const secrets = parseAllDocuments(m['/var/lib/rancher/k3s/server/manifests/identity-secrets.yaml']).map((d) => d.toJS());
+    const secrets = parseAllDocuments(m['/var/lib/rancher/k3s/server/manifests/identity-secrets.yaml']).map(
+      (d) => d.toJS(),
+    );
     const caCert = secrets.find((s) => s.metadata.name.endsWith('-cluster-ca-cert'));
     expect(readFileSync(join(dir, `${name}-kafka`, 'ca.crt'), 'utf8')).toBe(caCert.stringData['ca.crt']);
     const props = readFileSync(join(dir, `${name}-kafka`, 'external-client.properties'), 'utf8');
@@ -163,7 +184,10 @@ describeLifecycle('the identity survives the daily rebuild (dev and prod)', () =
     expect(files.some((f) => f.endsWith('-persistent.tfstate'))).toBe(true);
     for (const f of files) {
       const text = readFileSync(f, 'utf8');
-      expect({ file: f, pem: /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text) }).toEqual({ file: f, pem: false });
+      expect({ file: f, pem: /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text) }).toEqual({
+        file: f,
+        pem: false,
+      });
       expect({ file: f, token: /K10[0-9a-f]{64}::/.test(text) }).toEqual({ file: f, token: false });
     }
     // The state files are encrypted as a whole.

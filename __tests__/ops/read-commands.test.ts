@@ -34,7 +34,6 @@ const labels = (environment: string, role: string, extra: Record<string, string>
 /** Monday 30 November 2026, 10:30 EST: inside dev's window (09:00-16:15 EST). */
 const NOW = new Date('2026-11-30T15:30:00Z');
 
-
 let fake: FakeHcloud;
 let dir: string;
 let summaryFile: string;

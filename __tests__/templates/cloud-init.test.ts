@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import * as YAML from 'yaml';
 import {
   BOOTSTRAP_SCRIPT_PATH,
@@ -9,6 +10,9 @@ import {
   MAX_USER_DATA_BYTES,
   k3sInstallerUrl,
   renderK3sUserData,
+  GZIP_ENCODING,
+  GZIP_MIN_BYTES,
+  writeFileContent,
 } from '../../templates/cloud-init';
 import {
   BOOTSTRAP_SCRIPT,
@@ -62,10 +66,11 @@ function render(props: K3sNodeUserDataProps): CloudConfig {
   return YAML.parse(text) as CloudConfig;
 }
 
+/** A write_files entry with its content as cloud-init writes it (decoded when compressed). */
 function file(config: CloudConfig, path: string): { content: string; permissions: string } {
   const entry = config.write_files.find((f) => f.path === path);
   if (!entry) throw new Error(`no write_files entry for ${path}`);
-  return entry;
+  return { ...entry, content: writeFileContent(entry) };
 }
 
 function k3sConfig(config: CloudConfig): Record<string, unknown> {
@@ -337,6 +342,71 @@ describe('renderK3sUserData', () => {
     });
   });
 
+  describe('compression (cloud-init gz+b64)', () => {
+    const raw = (config: CloudConfig, path: string) =>
+      (config.write_files as { path: string; content: string; encoding?: string }[]).find(
+        (f) => f.path === path,
+      )!;
+    const big = 'kind: ConfigMap\n' + 'data: {}\n'.repeat(GZIP_MIN_BYTES / 8);
+
+    test('static files of GZIP_MIN_BYTES or more are written compressed and decode to the same text', () => {
+      const config = render({ ...firstServer, manifests: [{ fileName: 'big.yaml', content: big }] });
+      for (const f of config.write_files as { path: string; content: string; encoding?: string }[]) {
+        const text = writeFileContent(f);
+        if (Buffer.byteLength(text) >= GZIP_MIN_BYTES && !text.includes('${')) {
+          expect({ path: f.path, encoding: f.encoding }).toEqual({ path: f.path, encoding: GZIP_ENCODING });
+          expect(f.content.length).toBeLessThan(Buffer.byteLength(text));
+        } else {
+          expect({ path: f.path, encoding: f.encoding }).toEqual({ path: f.path, encoding: undefined });
+        }
+      }
+      expect(file(config, '/var/lib/rancher/k3s/server/manifests/big.yaml').content).toBe(big);
+      expect(file(config, BOOTSTRAP_SCRIPT_PATH).content).toBe(BOOTSTRAP_SCRIPT);
+    });
+
+    test('compression is deterministic: the same props give the same user data', () => {
+      const props = { ...firstServer, manifests: [{ fileName: 'big.yaml', content: big }] };
+      expect(renderK3sUserData(props)).toBe(renderK3sUserData(props));
+    });
+
+    test('content holding a Terraform reference is never compressed, so the engine can fill it in', () => {
+      const withToken = big + 'token: ${TfToken[TOKEN.1]}\n';
+      const entry = raw(
+        render({ ...firstServer, manifests: [{ fileName: 't.yaml', content: withToken }] }),
+        '/var/lib/rancher/k3s/server/manifests/t.yaml',
+      );
+      expect(entry.encoding).toBeUndefined();
+      expect(entry.content).toBe(withToken);
+    });
+
+    test('a secret file marked gzip is compressed at apply by base64gzip, the others stay plain references', () => {
+      const text = renderK3sUserData({
+        ...firstServer,
+        secretFiles: [
+          { path: '/var/lib/x/big.yaml', permissions: '0600', expression: 'local.boot.big', gzip: true },
+          { path: '/var/lib/x/small.crt', permissions: '0644', expression: 'local.boot.small' },
+        ],
+      });
+      expect(text).toContain(
+        '- path: /var/lib/x/big.yaml\n    owner: root:root\n    permissions: "0600"\n    content: ${jsonencode(base64gzip(local.boot.big))}\n    encoding: gz+b64\n',
+      );
+      expect(text).toContain(
+        '- path: /var/lib/x/small.crt\n    owner: root:root\n    permissions: "0644"\n    content: ${jsonencode(local.boot.small)}\n',
+      );
+      expect(text).not.toContain('base64gzip(local.boot.small)');
+      expect(text.match(/encoding: gz\+b64/g)?.length).toBe(
+        1 +
+          (YAML.parse(text) as CloudConfig).write_files.filter(
+            (f) => !f.path.startsWith('/var/lib/x/') && (f as { encoding?: string }).encoding,
+          ).length,
+      );
+    });
+
+    test('writeFileContent refuses an encoding cloud-init does not read', () => {
+      expect(() => writeFileContent({ content: 'x', encoding: 'zstd' })).toThrow(/encoding 'zstd'.*gz\+b64/);
+    });
+  });
+
   describe('private interface and joining', () => {
     test('flannel uses the interface that carries the private IP, found by a bounded wait', () => {
       expect(nodeEnv(render(agent))).toContain("PRIVATE_IP='10.0.1.20'\n");
@@ -481,7 +551,11 @@ describe('renderK3sUserData', () => {
     });
 
     test(`rejects user data over Hetzner's ${MAX_USER_DATA_BYTES}-byte limit, naming the manifests`, () => {
-      const big = { fileName: 'big.yaml', content: `data: '${'x'.repeat(MAX_USER_DATA_BYTES)}'` };
+      // Hex of a hash chain: as good as random, so compression cannot save it.
+      let hex = '';
+      for (let h = 'seed'; hex.length < MAX_USER_DATA_BYTES * 2;)
+        hex += h = createHash('sha256').update(h).digest('hex');
+      const big = { fileName: 'big.yaml', content: `data: '${hex}'` };
       expect(() => renderK3sUserData({ ...firstServer, manifests: [big] })).toThrow(
         /over Hetzner's 32768-byte limit \(manifests: big.yaml \d+ B\)/,
       );

@@ -1,5 +1,13 @@
 import { Construct } from 'constructs';
-import { Aspects, Fn, TerraformLocal, TerraformOutput, TerraformStack, TerraformVariable, Token } from 'cdktf';
+import {
+  Aspects,
+  Fn,
+  TerraformLocal,
+  TerraformOutput,
+  TerraformStack,
+  TerraformVariable,
+  Token,
+} from 'cdktf';
 import { DataHcloudPrimaryIp } from '../../.gen/providers/hcloud/data-hcloud-primary-ip';
 import { PlacementGroup } from '../../.gen/providers/hcloud/placement-group';
 import { SshKey } from '../../.gen/providers/hcloud/ssh-key';
@@ -194,6 +202,8 @@ export class ClusterStack extends TerraformStack {
         path: `${K3S_MANIFESTS_DIR}/${IDENTITY_MANIFEST_FILE}`,
         permissions: '0600',
         expression: `${bootRef}.manifests["${IDENTITY_MANIFEST_FILE}"]`,
+        // One Secret per KafkaUser and app: it grows with the config, so it is compressed.
+        gzip: true,
       },
     ];
     const hostKey = (node: string) => ({

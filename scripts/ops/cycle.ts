@@ -101,7 +101,8 @@ export interface CycleDeps {
   readonly identity?: IdentityStore;
 }
 
-const identityStore = (deps: CycleDeps): IdentityStore => deps.identity ?? new EngineIdentityStore(deps.engine);
+const identityStore = (deps: CycleDeps): IdentityStore =>
+  deps.identity ?? new EngineIdentityStore(deps.engine);
 
 /** A failure of a cycle step, with the message an operator needs. */
 export class CycleError extends Error {

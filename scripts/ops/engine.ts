@@ -181,7 +181,11 @@ export class ProjectEngine implements Engine {
     return join(this.outdir, 'stacks', stack);
   }
 
-  async run(stack: string, args: readonly string[], vars: Readonly<Record<string, string>> = {}): Promise<EngineRun> {
+  async run(
+    stack: string,
+    args: readonly string[],
+    vars: Readonly<Record<string, string>> = {},
+  ): Promise<EngineRun> {
     const dir = this.stackDir(stack);
     if (!existsSync(join(dir, 'cdk.tf.json')))
       throw new Error(`no synthesized stack '${stack}' in ${this.outdir}`);
@@ -204,7 +208,11 @@ export class ProjectEngine implements Engine {
     this.initialized.add(stack);
   }
 
-  private exec(stack: string, args: readonly string[], vars: Readonly<Record<string, string>> = {}): Promise<EngineRun> {
+  private exec(
+    stack: string,
+    args: readonly string[],
+    vars: Readonly<Record<string, string>> = {},
+  ): Promise<EngineRun> {
     this.located ??= locateEngine(this.env);
     const { engine, cliConfig } = this.located;
     const env: NodeJS.ProcessEnv = {

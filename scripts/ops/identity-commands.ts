@@ -71,7 +71,13 @@ export const MAX_KUBECONFIG_DAYS = 365;
 /** A kubeconfig for one user: the API's address, the persistent server CA(s), a client certificate. */
 export async function kubeconfigFor(
   identity: ClusterIdentity,
-  opts: { readonly server: string; readonly name: string; readonly user: string; readonly days: number; readonly now: Date },
+  opts: {
+    readonly server: string;
+    readonly name: string;
+    readonly user: string;
+    readonly days: number;
+    readonly now: Date;
+  },
 ): Promise<{ text: string; expires: Date }> {
   const client = await issueCertificate(identity.cas['k3s-client-ca'].current, {
     commonName: opts.user,
@@ -86,7 +92,10 @@ export async function kubeconfigFor(
     clusters: [
       {
         name: opts.name,
-        cluster: { server: opts.server, 'certificate-authority-data': b64(trustBundle(identity.cas['k3s-server-ca'])) },
+        cluster: {
+          server: opts.server,
+          'certificate-authority-data': b64(trustBundle(identity.cas['k3s-server-ca'])),
+        },
       },
     ],
     users: [
@@ -98,7 +107,10 @@ export async function kubeconfigFor(
     contexts: [{ name: opts.name, context: { cluster: opts.name, user: `${opts.name}-${opts.user}` } }],
     'current-context': opts.name,
   };
-  return { text: stringify(config, { lineWidth: 0 }), expires: new Date(opts.now.getTime() + opts.days * 86_400_000) };
+  return {
+    text: stringify(config, { lineWidth: 0 }),
+    expires: new Date(opts.now.getTime() + opts.days * 86_400_000),
+  };
 }
 
 /** The `client.properties` of an external Kafka client (TLS + SCRAM-SHA-512, PEM truststore). */
@@ -144,7 +156,9 @@ export function identityCommands(deps: IdentityCommandDeps = {}): Record<string,
   const loaded = async (environment: string): Promise<ClusterIdentity> => {
     const identity = await (await storeFor()).load(environment);
     if (!identity) {
-      throw new Error(`${environment} has no identity yet: run 'npm run ops -- identity init ${environment}' (or the first 'up' makes it)`);
+      throw new Error(
+        `${environment} has no identity yet: run 'npm run ops -- identity init ${environment}' (or the first 'up' makes it)`,
+      );
     }
     return identity;
   };
@@ -164,7 +178,11 @@ export function identityCommands(deps: IdentityCommandDeps = {}): Record<string,
     usage: string,
     summary: string,
     flags: Readonly<Record<string, 'boolean' | 'string'>>,
-    body: (positional: string[], flags: Record<string, string | boolean | undefined>, io: CommandIo) => Promise<number>,
+    body: (
+      positional: string[],
+      flags: Record<string, string | boolean | undefined>,
+      io: CommandIo,
+    ) => Promise<number>,
   ): Command => ({
     usage,
     summary,
@@ -182,7 +200,8 @@ export function identityCommands(deps: IdentityCommandDeps = {}): Record<string,
     },
   });
   const oneEnv = (positional: string[], count = 1): ResolvedEnvironment => {
-    if (positional.length !== count) throw new UsageError(`expected ${count} argument(s), got ${positional.length}`);
+    if (positional.length !== count)
+      throw new UsageError(`expected ${count} argument(s), got ${positional.length}`);
     try {
       return environmentNamed(positional[0]).env;
     } catch (e) {
@@ -219,9 +238,11 @@ export function identityCommands(deps: IdentityCommandDeps = {}): Record<string,
           return 0;
         }
         case 'rotate': {
-          if (rest.length !== 2) throw new UsageError('usage: identity rotate <env> <item> [--step begin|switch|finish]');
+          if (rest.length !== 2)
+            throw new UsageError('usage: identity rotate <env> <item> [--step begin|switch|finish]');
           const env = oneEnv(rest.slice(0, 1));
-          if (!ITEM_ARG.test(rest[1])) throw new UsageError(`item '${rest[1]}' is not an item name (see 'identity ${env.name}')`);
+          if (!ITEM_ARG.test(rest[1]))
+            throw new UsageError(`item '${rest[1]}' is not an item name (see 'identity ${env.name}')`);
           const step = flags.step as RotationStep | undefined;
           if (step !== undefined && !['begin', 'switch', 'finish'].includes(step)) {
             throw new UsageError(`--step must be begin, switch or finish, got '${String(step)}'`);
@@ -241,12 +262,19 @@ export function identityCommands(deps: IdentityCommandDeps = {}): Record<string,
           const cert = readFileSync(flags.cert, 'utf8');
           const key = readFileSync(flags.key, 'utf8');
           if (!cert.includes('-----BEGIN CERTIFICATE-----') || !key.includes('PRIVATE KEY-----')) {
-            throw new Error(`--cert must be a PEM certificate chain and --key a PEM private key (${flags.cert}, ${flags.key})`);
+            throw new Error(
+              `--cert must be a PEM certificate chain and --key a PEM private key (${flags.cert}, ${flags.key})`,
+            );
           }
           const store = await storeFor();
           const current = await loaded(env.name);
-          await store.save({ ...current, argocd: { ...current.argocd, tls: { cert, key, createdAt: now().toISOString() } } });
-          io.out(`Stored Argo CD's UI certificate for ${env.name}; served from the next morning on (no daily kubectl).`);
+          await store.save({
+            ...current,
+            argocd: { ...current.argocd, tls: { cert, key, createdAt: now().toISOString() } },
+          });
+          io.out(
+            `Stored Argo CD's UI certificate for ${env.name}; served from the next morning on (no daily kubectl).`,
+          );
           return 0;
         }
         case 'set-repo-creds': {
@@ -264,23 +292,29 @@ export function identityCommands(deps: IdentityCommandDeps = {}): Record<string,
               createdAt: now().toISOString(),
             };
           } else {
-            throw new UsageError('set-repo-creds needs --ssh-key <file>, or --github-app-id, --github-app-installation-id and --github-app-key <file>');
+            throw new UsageError(
+              'set-repo-creds needs --ssh-key <file>, or --github-app-id, --github-app-installation-id and --github-app-key <file>',
+            );
           }
           const store = await storeFor();
           const current = await loaded(env.name);
           await store.save({ ...current, argocd: { ...current.argocd, repoCreds: creds } });
-          io.out(`Stored the GitOps repository credentials for ${env.name}; Argo CD uses them from the next morning on.`);
+          io.out(
+            `Stored the GitOps repository credentials for ${env.name}; Argo CD uses them from the next morning on.`,
+          );
           return 0;
         }
         case 'get': {
-          if (rest.length !== 2) throw new UsageError('usage: identity get <env> argocd-admin-password|grafana-admin-password');
+          if (rest.length !== 2)
+            throw new UsageError('usage: identity get <env> argocd-admin-password|grafana-admin-password');
           const env = oneEnv(rest.slice(0, 1));
           const current = await loaded(env.name);
           const secrets: Record<string, string> = {
             'argocd-admin-password': current.argocd.adminPassword.value,
             'grafana-admin-password': current.grafanaAdminPassword.value,
           };
-          if (!(rest[1] in secrets)) throw new UsageError(`get takes ${Object.keys(secrets).join(' or ')}, got '${rest[1]}'`);
+          if (!(rest[1] in secrets))
+            throw new UsageError(`get takes ${Object.keys(secrets).join(' or ')}, got '${rest[1]}'`);
           io.out(secrets[rest[1]]);
           return 0;
         }
@@ -290,13 +324,33 @@ export function identityCommands(deps: IdentityCommandDeps = {}): Record<string,
           const items = identityItems(current);
           const kept = whereKept(env.name, envOf());
           if (flags.json) {
-            io.out(JSON.stringify({ environment: env.name, createdAt: current.createdAt, keptIn: kept, items }, null, 2));
+            io.out(
+              JSON.stringify(
+                { environment: env.name, createdAt: current.createdAt, keptIn: kept, items },
+                null,
+                2,
+              ),
+            );
             return 0;
           }
-          const rows = [['ITEM', 'FINGERPRINT', 'CREATED', 'EXPIRES'], ...items.map((i) => [i.name + (i.rotation ? ` (${i.rotation})` : ''), i.fingerprint, i.created.slice(0, 10), i.expires === 'never' ? 'never' : i.expires.slice(0, 10)])];
+          const rows = [
+            ['ITEM', 'FINGERPRINT', 'CREATED', 'EXPIRES'],
+            ...items.map((i) => [
+              i.name + (i.rotation ? ` (${i.rotation})` : ''),
+              i.fingerprint,
+              i.created.slice(0, 10),
+              i.expires === 'never' ? 'never' : i.expires.slice(0, 10),
+            ]),
+          ];
           const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
           io.out(`Identity of ${env.name}, made ${current.createdAt}, kept in ${kept}`);
-          for (const r of rows) io.out(r.map((v, c) => v.padEnd(widths[c])).join('  ').trimEnd());
+          for (const r of rows)
+            io.out(
+              r
+                .map((v, c) => v.padEnd(widths[c]))
+                .join('  ')
+                .trimEnd(),
+            );
           return 0;
         }
       }
@@ -310,18 +364,30 @@ export function identityCommands(deps: IdentityCommandDeps = {}): Record<string,
     async (positional, flags, io) => {
       const env = oneEnv(positional);
       const user = (flags.user as string | undefined) ?? envOf().USER ?? 'operator';
-      if (!/^[a-z0-9][a-z0-9._@-]{0,63}$/i.test(user)) throw new UsageError(`--user must be a plain name, got '${user}'`);
+      if (!/^[a-z0-9][a-z0-9._@-]{0,63}$/i.test(user))
+        throw new UsageError(`--user must be a plain name, got '${user}'`);
       const days = flags.days === undefined ? 30 : Number(flags.days);
       if (!Number.isInteger(days) || days < 1 || days > MAX_KUBECONFIG_DAYS) {
-        throw new UsageError(`--days must be a whole number of days from 1 to ${MAX_KUBECONFIG_DAYS}, got '${String(flags.days)}'`);
+        throw new UsageError(
+          `--days must be a whole number of days from 1 to ${MAX_KUBECONFIG_DAYS}, got '${String(flags.days)}'`,
+        );
       }
       const current = await loaded(env.name);
       const ip = (await addresses(env)).controlPlane;
       const host = env.apiDnsName ?? ip;
-      if (!host) throw new Error(`${env.name} has no Primary IP ${env.controlPlaneIpName} and no apiDnsName: run 'up' once`);
+      if (!host)
+        throw new Error(
+          `${env.name} has no Primary IP ${env.controlPlaneIpName} and no apiDnsName: run 'up' once`,
+        );
       const name = `trading-${env.name}`;
       const out = outPath(flags.out, join(home(), '.kube', `${name}.yaml`));
-      const k = await kubeconfigFor(current, { server: `https://${host}:6443`, name, user, days, now: now() });
+      const k = await kubeconfigFor(current, {
+        server: `https://${host}:6443`,
+        name,
+        user,
+        days,
+        now: now(),
+      });
       writePrivateFile(out, k.text);
       io.out(
         [
@@ -341,21 +407,35 @@ export function identityCommands(deps: IdentityCommandDeps = {}): Record<string,
       const env = oneEnv(positional);
       const users = kafkaUserNames(env);
       const user = (flags.user as string | undefined) ?? DEFAULT_KAFKA_CLIENT_USER;
-      if (!users.includes(user)) throw new UsageError(`--user must be one of the KafkaUsers (${users.join(', ')}), got '${user}'`);
+      if (!users.includes(user))
+        throw new UsageError(`--user must be one of the KafkaUsers (${users.join(', ')}), got '${user}'`);
       const current = await loaded(env.name);
       const password = current.kafkaPasswords[user]?.value;
-      if (!password) throw new Error(`the identity of ${env.name} has no password for ${user}: run 'identity init ${env.name}'`);
+      if (!password)
+        throw new Error(
+          `the identity of ${env.name} has no password for ${user}: run 'identity init ${env.name}'`,
+        );
       const dir = outPath(flags.out, join(home(), '.config', 'hetzner-trading', env.name, 'kafka'));
       const caFile = join(dir, 'ca.crt');
       const bootstrapHost = env.kafkaDnsName ?? (await addresses(env)).kafka;
-      if (!bootstrapHost) throw new Error(`${env.name} has no Primary IP ${env.kafkaIpName} and no kafkaDnsName: run 'up' once`);
+      if (!bootstrapHost)
+        throw new Error(
+          `${env.name} has no Primary IP ${env.kafkaIpName} and no kafkaDnsName: run 'up' once`,
+        );
       writePrivateFile(caFile, trustBundle(current.cas['strimzi-cluster-ca']));
       const propsFile = join(dir, `${user}.properties`);
       writePrivateFile(
         propsFile,
-        kafkaClientProperties({ bootstrap: `${bootstrapHost}:${env.kafkaExternalPorts[0]}`, user, password, caFile }),
+        kafkaClientProperties({
+          bootstrap: `${bootstrapHost}:${env.kafkaExternalPorts[0]}`,
+          user,
+          password,
+          caFile,
+        }),
       );
-      io.out(`Wrote ${caFile} (Strimzi cluster CA) and ${propsFile} (user ${user}); both keep working every morning. Use: kafka-console-consumer.sh --consumer.config ${propsFile} ...`);
+      io.out(
+        `Wrote ${caFile} (Strimzi cluster CA) and ${propsFile} (user ${user}); both keep working every morning. Use: kafka-console-consumer.sh --consumer.config ${propsFile} ...`,
+      );
       return 0;
     },
   );
@@ -369,7 +449,9 @@ export function identityCommands(deps: IdentityCommandDeps = {}): Record<string,
       const current = await loaded(env.name);
       const out = outPath(flags.out, knownHostsPath(env.name, home()));
       writePrivateFile(out, knownHostsText(env, current, await addresses(env)));
-      io.out(`Wrote ${out}: ssh -o UserKnownHostsFile=${out} -o StrictHostKeyChecking=yes root@${env.apiDnsName ?? '<control plane IP>'}`);
+      io.out(
+        `Wrote ${out}: ssh -o UserKnownHostsFile=${out} -o StrictHostKeyChecking=yes root@${env.apiDnsName ?? '<control plane IP>'}`,
+      );
       return 0;
     },
   );

@@ -49,7 +49,10 @@ export function requireStatePassphrase(env: NodeJS.ProcessEnv = process.env): vo
 }
 
 /** `TF_VAR_identity` for an apply or destroy of the persistent stack. */
-export function persistentVars(identity: ClusterIdentity | undefined, environment: string): Record<string, string> {
+export function persistentVars(
+  identity: ClusterIdentity | undefined,
+  environment: string,
+): Record<string, string> {
   // Without a stored identity (destroy-all after a lost state) a stub passes the validation.
   const value = identity ?? { format: IDENTITY_FORMAT, environment };
   return { [`TF_VAR_${IDENTITY_VARIABLE}`]: JSON.stringify(value) };
@@ -70,7 +73,9 @@ export class EngineIdentityStore implements IdentityStore {
     const r = await this.engine.run(stack, ['output', '-json', '-no-color', IDENTITY_VARIABLE]);
     if (r.code !== 0) {
       if (/output .*not found|no outputs|Output "identity" not found/i.test(r.stderr)) return undefined;
-      throw new Error(`could not read the identity of ${environment} from ${stack}'s state (exit ${r.code}):\n${tail(r.stderr, 15)}`);
+      throw new Error(
+        `could not read the identity of ${environment} from ${stack}'s state (exit ${r.code}):\n${tail(r.stderr, 15)}`,
+      );
     }
     const text = r.stdout.trim();
     if (text === '' || text === 'null') return undefined;
@@ -89,7 +94,9 @@ export class EngineIdentityStore implements IdentityStore {
       persistentVars(identity, identity.environment),
     );
     if (r.code !== 0) {
-      throw new Error(`could not store the identity of ${identity.environment} in ${stack} (exit ${r.code}):\n${tail(r.stderr || r.stdout, 20)}`);
+      throw new Error(
+        `could not store the identity of ${identity.environment} in ${stack} (exit ${r.code}):\n${tail(r.stderr || r.stdout, 20)}`,
+      );
     }
   }
 }
@@ -120,7 +127,9 @@ export async function ensureIdentity(
   const needs = identityNeeds(env);
   const stored = await store.load(env.name);
   if (!stored) {
-    log(`== identity ${env.name}: none stored yet: making it once (CAs, tokens, host keys, passwords) and keeping it in ${env.name}-persistent's encrypted state`);
+    log(
+      `== identity ${env.name}: none stored yet: making it once (CAs, tokens, host keys, passwords) and keeping it in ${env.name}-persistent's encrypted state`,
+    );
     const identity = await createIdentity(needs, now);
     await store.save(identity);
     return { identity, created: true, added: [] };
@@ -186,13 +195,14 @@ export function knownHostsText(
     const key = identity.sshHostKeys[node];
     const hosts = names.filter((n): n is string => !!n);
     if (!key || hosts.length === 0) return;
-    for (const k of knownHostKeys(key)) lines.push(`${hosts.join(',')} ${k.split(' ').slice(0, 2).join(' ')}`);
+    for (const k of knownHostKeys(key))
+      lines.push(`${hosts.join(',')} ${k.split(' ').slice(0, 2).join(' ')}`);
   };
   const cp0 = env.controlPlanes[0];
   add([env.apiDnsName, addresses.controlPlane, cp0.privateIp], cp0.name);
   const kafka0 = env.kafkaNodes[0];
   if (kafka0) add([env.kafkaDnsName, addresses.kafka, kafka0.privateIp], kafka0.name);
-  for (const s of [...env.controlPlanes.slice(1), ...env.kafkaNodes.slice(1), ...env.appNodes]) add([s.privateIp], s.name);
+  for (const s of [...env.controlPlanes.slice(1), ...env.kafkaNodes.slice(1), ...env.appNodes])
+    add([s.privateIp], s.name);
   return lines.join('\n') + '\n';
 }
-

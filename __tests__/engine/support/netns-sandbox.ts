@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import * as YAML from 'yaml';
+import { writeFileContent } from '../../../templates/cloud-init';
 
 /** The commands the sandbox and the scripts need, with the Debian package of each. */
 export const SANDBOX_TOOLS: Readonly<Record<string, string>> = {
@@ -238,15 +239,16 @@ export class SandboxNode {
    */
   async writeUserData(userData: string): Promise<Record<string, string>> {
     const doc = YAML.parse(userData) as {
-      write_files: { path: string; content: string; permissions: string }[];
+      write_files: { path: string; content: string; permissions: string; encoding?: string }[];
     };
     const files: Record<string, string> = {};
     for (const f of doc.write_files) {
       if (!OVERLAID_DIRS.some((dir) => f.path.startsWith(`${dir}/`))) {
         throw new Error(`the sandbox cannot write ${f.path}: only ${OVERLAID_DIRS.join(', ')} are overlaid`);
       }
-      await this.writeFile(f.path, f.content, f.permissions);
-      files[f.path] = f.content;
+      const content = writeFileContent(f);
+      await this.writeFile(f.path, content, f.permissions);
+      files[f.path] = content;
     }
     return files;
   }

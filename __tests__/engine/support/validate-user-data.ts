@@ -9,6 +9,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { promisify } from 'util';
 import * as YAML from 'yaml';
+import { writeFileContent } from '../../../templates/cloud-init';
 
 const run = promisify(execFile);
 
@@ -72,10 +73,7 @@ interface WriteFileEntry {
 }
 
 function fileContent(entry: WriteFileEntry): string {
-  const content = typeof entry.content === 'string' ? entry.content : '';
-  return ['b64', 'base64'].includes(String(entry.encoding))
-    ? Buffer.from(content, 'base64').toString('utf8')
-    : content;
+  return writeFileContent(entry);
 }
 
 function shellWord(word: string): string {

@@ -12,7 +12,12 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { REPO_ROOT, type Toolchain, findToolchain } from '../../engine/support/toolchain';
 import { environmentNamed } from '../../../scripts/ops/cycle';
-import { bootMaterialFor, clusterVars, identityNeeds, persistentVars } from '../../../scripts/ops/identity-store';
+import {
+  bootMaterialFor,
+  clusterVars,
+  identityNeeds,
+  persistentVars,
+} from '../../../scripts/ops/identity-store';
 import { createIdentity, type ClusterIdentity } from '../../../lib/identity';
 import { STATE_PASSPHRASE_ENV } from '../../../lib/state-encryption';
 
