@@ -9,10 +9,14 @@ import {
   BOOTSTRAP_UNIT_NAME,
   K3S_CONFIG_PATH,
   K3S_MANIFESTS_DIR,
+  K3S_AGENT_UNIT,
+  K3S_SERVER_UNIT,
+  METADATA_BLOCK_DROP_IN,
   METADATA_BLOCK_SCRIPT,
   METADATA_BLOCK_SCRIPT_PATH,
   METADATA_BLOCK_UNIT,
   METADATA_BLOCK_UNIT_NAME,
+  metadataBlockDropInPath,
   NAT_SCRIPT,
   NAT_SCRIPT_PATH,
   NAT_UNIT,
@@ -509,6 +513,12 @@ export function renderK3sUserData(props: K3sNodeUserDataProps): string {
       : [{ path: NAT_SCRIPT_PATH, content: NAT_SCRIPT, permissions: '0700' }]),
     { path: BOOTSTRAP_SCRIPT_PATH, content: BOOTSTRAP_SCRIPT, permissions: '0700' },
     ...units.map((u) => ({ path: `/etc/systemd/system/${u.name}`, content: u.content, permissions: '0644' })),
+    // k3s starts only once the metadata block is in place (the unit k3s installs on this role).
+    {
+      path: metadataBlockDropInPath(isServer(props) ? K3S_SERVER_UNIT : K3S_AGENT_UNIT),
+      content: METADATA_BLOCK_DROP_IN,
+      permissions: '0644',
+    },
     ...(props.manifests ?? []).map((m) => ({
       path: `${K3S_MANIFESTS_DIR}/${m.fileName}`,
       content: m.content.endsWith('\n') ? m.content : `${m.content}\n`,

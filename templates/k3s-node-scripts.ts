@@ -84,11 +84,13 @@ fail() {
  * the filter FORWARD chain, which would bypass a DROP there; none of them uses raw.
  */
 export const METADATA_BLOCK_SCRIPT = `#!/bin/bash
-# Keeps pods from the metadata service, which serves the user data (k3s tokens). Run by
-# k3s-bootstrap and at every boot by ${METADATA_BLOCK_UNIT_NAME}, before k3s. Safe to run again.
+# Keeps the metadata service, which serves the user data (tokens, CA keys of the persistent
+# identity), to root on the host. Run by k3s-bootstrap and at every boot by
+# ${METADATA_BLOCK_UNIT_NAME}, which k3s requires. Safe to run again.
 # Routed traffic (pods; other nodes via the NAT gateway) passes raw PREROUTING, which k3s,
-# flannel and kube-router leave alone (they accept pod traffic atop FORWARD); the host's
-# own traffic (cloud-init, hostNetwork pods) goes out through OUTPUT and keeps its access.
+# flannel and kube-router leave alone (they accept pod traffic atop FORWARD): dropped there.
+# The host's own traffic goes out through OUTPUT: only uid 0 (cloud-init, which reads the
+# metadata at every boot) passes; any other user and non-root hostNetwork pods are refused.
 set -euo pipefail
 
 METADATA_IP=${METADATA_IP}
@@ -100,7 +102,28 @@ ${REQUIRE_IPTABLES}
 require_iptables || fail "iptables is missing and could not be installed"
 iptables -t raw -C PREROUTING -d "$METADATA_IP/32" -j DROP 2>/dev/null ||
   iptables -t raw -I PREROUTING -d "$METADATA_IP/32" -j DROP
-log "routed traffic to $METADATA_IP (pods) is dropped; the host keeps its access"
+iptables -C OUTPUT -d "$METADATA_IP/32" -m owner ! --uid-owner 0 -j REJECT 2>/dev/null ||
+  iptables -I OUTPUT -d "$METADATA_IP/32" -m owner ! --uid-owner 0 -j REJECT
+log "traffic to $METADATA_IP is dropped for pods and refused for every host user but root"
+`;
+
+/** The systemd units k3s's installer writes: servers run the first, agents the second. */
+export const K3S_SERVER_UNIT = 'k3s.service';
+export const K3S_AGENT_UNIT = 'k3s-agent.service';
+
+/** Where the drop-in that ties a k3s unit to the metadata block goes (the installer never touches `.d` folders). */
+export function metadataBlockDropInPath(k3sUnit: string): string {
+  return `/etc/systemd/system/${k3sUnit}.d/10-metadata-block.conf`;
+}
+
+/**
+ * Makes k3s (server or agent) require the metadata block: if the block fails, k3s does not
+ * start, so no pod ever runs on a node whose metadata service is open (fail closed).
+ */
+export const METADATA_BLOCK_DROP_IN = `# Written by cloud-init: no k3s without the metadata block.
+[Unit]
+Requires=${METADATA_BLOCK_UNIT_NAME}
+After=${METADATA_BLOCK_UNIT_NAME}
 `;
 
 /**
@@ -112,7 +135,7 @@ function bootOneshotUnit(description: string, after: string, script: string): st
 Description=${description}
 Wants=network-online.target
 After=${after}
-Before=k3s.service k3s-agent.service
+Before=${K3S_SERVER_UNIT} ${K3S_AGENT_UNIT}
 
 [Service]
 Type=oneshot

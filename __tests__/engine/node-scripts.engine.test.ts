@@ -314,6 +314,39 @@ describeSandbox('node scripts in network namespaces', () => {
       expect(await kafka0.runUnit(METADATA_BLOCK_UNIT_NAME)).toMatchObject({ code: 0 });
       const raw = await node.check(['iptables', '-t', 'raw', '-S', 'PREROUTING']);
       expect(raw.split('\n').filter((rule) => rule.includes(METADATA_IP))).toHaveLength(1);
+      const output = await node.check(['iptables', '-S', 'OUTPUT']);
+      expect(output.split('\n').filter((rule) => rule.includes(METADATA_IP))).toHaveLength(1);
+    });
+
+    test('on the host only root reaches the metadata service: another user (or a non-root hostNetwork pod) is refused', async () => {
+      const metadata = await sandbox.namespace('meta-host');
+      const kafka0 = await boot('kafka0-host', publicAgent);
+      const node = kafka0.node;
+      await sandbox.link(
+        { ns: node, name: 'eth0', addresses: ['198.51.100.10/24'] },
+        { ns: metadata, name: 'eth0', addresses: ['198.51.100.1/24', `${METADATA_IP}/32`] },
+      );
+      await node.sh('ip route add default via 198.51.100.1');
+      const service = await sandbox.server(metadata, { host: METADATA_IP, port: 80 });
+      // A process of uid 65534 (nobody), as node-exporter and most hostNetwork pods run.
+      const asNobody = () =>
+        node.run([
+          'setpriv',
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          ...curl(`http://${METADATA_IP}/`),
+        ]);
+      const asRoot = () => node.run(curl(`http://${METADATA_IP}/`));
+
+      expect(await asNobody()).toMatchObject({ code: 0, stdout: '198.51.100.10\n' });
+      expect(await kafka0.runUnit(METADATA_BLOCK_UNIT_NAME)).toMatchObject({ code: 0 });
+      const served = service.requests.length;
+      const refused = await asNobody();
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/refused|Couldn't connect/i);
+      expect(service.requests).toHaveLength(served);
+      expect(await asRoot()).toMatchObject({ code: 0, stdout: '198.51.100.10\n' });
     });
   });
 

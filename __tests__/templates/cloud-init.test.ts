@@ -213,6 +213,39 @@ describe('renderK3sUserData', () => {
       );
     });
 
+    test("refuses the host's traffic to 169.254.169.254 for every user but root, once", () => {
+      expect(METADATA_BLOCK_SCRIPT).toContain(
+        'iptables -C OUTPUT -d "$METADATA_IP/32" -m owner ! --uid-owner 0 -j REJECT 2>/dev/null ||\n' +
+          '  iptables -I OUTPUT -d "$METADATA_IP/32" -m owner ! --uid-owner 0 -j REJECT',
+      );
+    });
+
+    test.each([
+      ['first server', firstServer, 'k3s.service'],
+      [
+        'joining server',
+        {
+          ...firstServer,
+          role: 'joining-server',
+          serverUrl: 'https://10.0.1.10:6443',
+        } as K3sNodeUserDataProps,
+        'k3s.service',
+      ],
+      ['private agent', agent, 'k3s-agent.service'],
+      ['agent with its own public IP', publicAgent, 'k3s-agent.service'],
+    ])('the %s gets a drop-in so that %s requires the block and starts after it', (_, props, unit) => {
+      const config = render(props);
+      const dropIns = config.write_files.filter((f) =>
+        /\/etc\/systemd\/system\/k3s[a-z-]*\.service\.d\//.test(f.path),
+      );
+      expect(dropIns.map((f) => f.path)).toEqual([`/etc/systemd/system/${unit}.d/10-metadata-block.conf`]);
+      const dropIn = parseSystemdFile(file(config, dropIns[0].path).content);
+      expect(dropIn.Unit).toEqual({
+        Requires: ['k3s-metadata-block.service'],
+        After: ['k3s-metadata-block.service'],
+      });
+    });
+
     test.each([
       ['metadata block', METADATA_BLOCK_SCRIPT],
       ['NAT', NAT_SCRIPT],
