@@ -552,8 +552,9 @@ export function renderK3sUserData(props: K3sNodeUserDataProps): string {
     ],
     ...(props.sshHostKey
       ? {
+          // With ssh_keys given, cloud-init's cc_ssh writes them and generates no other type
+          // (ssh_genkeytypes applies only without ssh_keys; an empty list fails its schema).
           ssh_deletekeys: true,
-          ssh_genkeytypes: [],
           ssh_keys: {
             ed25519_private: secret(props.sshHostKey.privateExpression),
             ed25519_public: secret(props.sshHostKey.publicExpression),

@@ -8,6 +8,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { promisify } from 'util';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { ENVIRONMENTS } from '../../environments';
+import { resolveEnvironment } from '../../lib/environment';
+import { createIdentity } from '../../lib/identity';
+import { bootMaterialFor, identityNeeds } from '../../scripts/ops/identity-store';
+import { writeFileContent } from '../../templates/cloud-init';
+import { interpolateBoot } from '../support/boot-material';
 import { findToolchain, REPO_ROOT } from './support/toolchain';
 import { missingUserDataTools, validateUserData, INSTALL_HINT } from './support/validate-user-data';
 
@@ -112,5 +119,27 @@ if (userDataTools.length > 0) {
     }
     // dev: cp-0, kafka-0; prod: cp-0, kafka-0..2, app-0..1
     expect(checked).toHaveLength(2 + 6);
+  });
+
+  test('with a real identity filled in, as the servers receive it, it still passes', async () => {
+    let manifests = 0;
+    for (const config of ENVIRONMENTS) {
+      const env = resolveEnvironment(config);
+      const boot = bootMaterialFor(env, await createIdentity(identityNeeds(env)));
+      for (const server of Object.values(stackJson(env.name).resource.hcloud_server)) {
+        const filled = interpolateBoot(String(server.user_data), boot);
+        expect(filled).not.toMatch(/local\.boot/);
+        await validateUserData(filled);
+        const doc = parseYaml(filled) as {
+          write_files: { path: string; content: string; encoding?: string }[];
+        };
+        for (const f of doc.write_files.filter((w) => w.path.endsWith('/identity-secrets.yaml'))) {
+          const kinds = parseAllDocuments(writeFileContent(f)).map((d) => d.toJS()?.kind);
+          expect(new Set(kinds)).toEqual(new Set(['Secret']));
+          manifests++;
+        }
+      }
+    }
+    expect(manifests).toBe(ENVIRONMENTS.length);
   });
 });

@@ -72,8 +72,9 @@ interface WriteFileEntry {
   encoding?: unknown;
 }
 
+/** The text written, or the placeholder itself when the content is a Terraform reference (known at apply). */
 function fileContent(entry: WriteFileEntry): string {
-  return writeFileContent(entry);
+  return entry.content === INTERPOLATION_PLACEHOLDER ? INTERPOLATION_PLACEHOLDER : writeFileContent(entry);
 }
 
 function shellWord(word: string): string {
