@@ -3,6 +3,9 @@
  * engine's output, the fallback order, the starting choice, node readiness and the bounded
  * wait, the job summaries; and the up loop with a scripted engine and a stubbed API.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
 import { dev, prod } from '../../environments';
 import {
   describeServerTypes,
@@ -308,33 +311,42 @@ describe('readiness', () => {
     expect(probes).toBe(5); // at 0, 15, 30, 45 and 60 s
   });
 
-  test('the SSH prober: key, trust on first use per run, k3s kubectl; failures are "not answering"', async () => {
+  test('the SSH prober: key, pinned host keys checked strictly, k3s kubectl; failures are "not answering"', async () => {
     const calls: (readonly string[])[] = [];
     const replies = [
       { code: 255, stdout: '', stderr: 'ssh: connect to host 198.18.0.11 port 22: Connection refused\n' },
       { code: 0, stdout: JSON.stringify({ items: [node('trading-dev-cp-0', 'True')] }), stderr: '' },
     ];
-    const probe = sshProber({
-      keyFile: '/run/key',
-      knownHostsFile: '/tmp/kh',
-      run: async (command, args) => {
-        expect(command).toBe('ssh');
-        calls.push(args);
-        return replies.shift()!;
-      },
-    });
-    const target = { host: '198.18.0.11', expectedNodes: ['trading-dev-cp-0'] };
-    expect(await probe(target)).toEqual({
-      ready: false,
-      detail: 'API not answering yet (ssh: connect to host 198.18.0.11 port 22: Connection refused)',
-    });
-    expect(await probe(target)).toEqual({ ready: true, detail: '1/1 nodes Ready' });
-    expect(calls[0]).toEqual(
-      sshProbeArgs({ keyFile: '/run/key', knownHostsFile: '/tmp/kh', host: '198.18.0.11' }),
-    );
-    expect(calls[0].join(' ')).toMatch(
-      /^-i \/run\/key .*StrictHostKeyChecking=accept-new -o UserKnownHostsFile=\/tmp\/kh .*root@198.18.0.11 k3s kubectl get nodes -o json$/,
-    );
+    const dir = mkdtempSync(join(tmpdir(), 'prober-'));
+    const knownHostsFile = join(dir, 'kh');
+    try {
+      const probe = sshProber({
+        keyFile: '/run/key',
+        knownHostsFile,
+        run: async (command, args) => {
+          expect(command).toBe('ssh');
+          calls.push(args);
+          return replies.shift()!;
+        },
+      });
+      const pinned =
+        '198.18.0.11 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHrdREaJXj2yr8JTiQh7X5ESt6d5NWK3kJIY0pBvLox2\n';
+      const target = { host: '198.18.0.11', expectedNodes: ['trading-dev-cp-0'], knownHosts: pinned };
+      expect(await probe(target)).toEqual({
+        ready: false,
+        detail: 'API not answering yet (ssh: connect to host 198.18.0.11 port 22: Connection refused)',
+      });
+      expect(await probe(target)).toEqual({ ready: true, detail: '1/1 nodes Ready' });
+      expect(readFileSync(knownHostsFile, 'utf8')).toBe(pinned);
+      expect(calls[0]).toEqual(sshProbeArgs({ keyFile: '/run/key', knownHostsFile, host: '198.18.0.11' }));
+      expect(calls[0].join(' ')).toMatch(
+        /^-i \/run\/key .*StrictHostKeyChecking=yes -o UserKnownHostsFile=\S+\/kh .*root@198.18.0.11 k3s kubectl get nodes -o json$/,
+      );
+      // never trust on first use, whatever the caller passes
+      expect(calls.flat().join(' ')).not.toMatch(/accept-new|StrictHostKeyChecking=no/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

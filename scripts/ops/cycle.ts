@@ -318,8 +318,8 @@ export function nodesReadiness(nodes: NodeList, expected: readonly string[]): No
 /**
  * The production prober: `ssh root@<cp-0> k3s kubectl get nodes -o json` with the key in
  * `keyFile`. cp-0's host key is persistent (the identity), so the prober writes the pinned
- * known_hosts lines it is given and checks strictly (`StrictHostKeyChecking=yes`); without
- * them it trusts the key it first meets (`accept-new`) and checks it on every later probe.
+ * known_hosts lines it is given and checks strictly (`StrictHostKeyChecking=yes`). It never
+ * trusts on first use: without pinned lines every probe fails with ssh's host key error.
  */
 export function sshProber(opts: {
   readonly keyFile: string;
@@ -344,7 +344,7 @@ export function sshProber(opts: {
   return async ({ host, expectedNodes, knownHosts: pinned }) => {
     knownHosts ??= join(mkdtempSync(join(tmpdir(), 'ops-known-hosts-')), 'known_hosts');
     if (pinned) writeFileSync(knownHosts, pinned, { mode: 0o600 });
-    const r = await run('ssh', sshProbeArgs({ ...opts, knownHostsFile: knownHosts, host, strict: !!pinned }));
+    const r = await run('ssh', sshProbeArgs({ ...opts, knownHostsFile: knownHosts, host }));
     if (r.code !== 0) {
       const why = (r.stderr || r.stdout).trim().split('\n').pop() || `exit ${r.code}`;
       return { ready: false, detail: `API not answering yet (${why})` };
@@ -363,8 +363,6 @@ export function sshProbeArgs(o: {
   readonly knownHostsFile: string;
   readonly host: string;
   readonly user?: string;
-  /** Pinned host keys in the file: `StrictHostKeyChecking=yes` instead of `accept-new`. */
-  readonly strict?: boolean;
 }): string[] {
   return [
     '-i',
@@ -374,7 +372,8 @@ export function sshProbeArgs(o: {
     '-o',
     'IdentitiesOnly=yes',
     '-o',
-    o.strict ? 'StrictHostKeyChecking=yes' : 'StrictHostKeyChecking=accept-new',
+    // The host keys are persistent and pinned in the file: never trust on first use.
+    'StrictHostKeyChecking=yes',
     '-o',
     `UserKnownHostsFile=${o.knownHostsFile}`,
     '-o',
