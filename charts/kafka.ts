@@ -153,6 +153,18 @@ export function kafkaProblems(
   ];
 }
 
+/** Default retention of a topic, in hours (a week). */
+export const DEFAULT_RETENTION_HOURS = 168;
+
+/**
+ * Kafka's `retention.ms` for a topic's `retentionHours`: hours in milliseconds, or -1 (Kafka's
+ * "no time limit") for -1. Kafka refuses any other negative value, so the topic would never exist.
+ */
+export function retentionMs(retentionHours: number | undefined): number {
+  const hours = retentionHours ?? DEFAULT_RETENTION_HOURS;
+  return hours === -1 ? -1 : hours * 3_600_000;
+}
+
 /**
  * The Strimzi Kafka cluster `trading-cluster` in KRaft mode: one node pool of
  * controller + broker nodes pinned to the kafka nodes, an internal plain listener for
@@ -339,7 +351,7 @@ export class KafkaChart extends Chart {
           partitions: topic.partitions,
           replicas,
           config: {
-            'retention.ms': (topic.retentionHours ?? 168) * 3_600_000,
+            'retention.ms': retentionMs(topic.retentionHours),
             'min.insync.replicas': replicas >= 3 ? 2 : 1,
           },
         },

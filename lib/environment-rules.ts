@@ -45,7 +45,7 @@ import {
   isWorld,
   parseCidr,
 } from './network';
-import { RETIRED_SERVER_TYPES, serverTypeSpec, ServerTypeSpec } from './server-types';
+import { retiredReplacement, serverTypeSpec, ServerTypeSpec } from './server-types';
 import { STRIMZI_KAFKA_VERSIONS } from './versions';
 
 /** Hetzner locations by network zone (API `GET /locations`, field `network_zone`). */
@@ -167,18 +167,18 @@ function nodeGroupRule(counts: readonly number[] | 'any', why: string): FieldRul
         : oneOf(counts, `${counts.join(' or ')} (${why})`),
     serverType: text("a Hetzner server type name such as 'cx33'", SERVER_TYPE, {
       extra: (type, field) =>
-        RETIRED_SERVER_TYPES[type]
-          ? `${field} '${type}' was retired by Hetzner in EU locations in late 2025; use '${RETIRED_SERVER_TYPES[type]}'`
+        retiredReplacement(type)
+          ? `${field} '${type}' was retired by Hetzner in EU locations in late 2025; use '${retiredReplacement(type)}'`
           : undefined,
     }),
     fallbackServerTypes: listOf(
       (value, field) =>
         typeof value === 'string' && SERVER_TYPE.test(value)
-          ? RETIRED_SERVER_TYPES[value]
+          ? retiredReplacement(value)
             ? [
                 {
                   field,
-                  message: `${field} '${value}' was retired by Hetzner in EU locations in late 2025; use '${RETIRED_SERVER_TYPES[value]}'`,
+                  message: `${field} '${value}' was retired by Hetzner in EU locations in late 2025; use '${retiredReplacement(value)}'`,
                 },
               ]
             : []
@@ -420,7 +420,7 @@ const CROSS_RULES: readonly CrossRule[] = [
   (c) => {
     const zone = asString(c.networkZone);
     const location = asString(c.location);
-    const locations = zone ? LOCATIONS_BY_ZONE[zone] : undefined;
+    const locations = zone && Object.hasOwn(LOCATIONS_BY_ZONE, zone) ? LOCATIONS_BY_ZONE[zone] : undefined;
     if (!locations || !location || !ALL_LOCATIONS.includes(location) || locations.includes(location))
       return [];
     const home = Object.entries(LOCATIONS_BY_ZONE).find(([, l]) => l.includes(location))![0];
@@ -484,17 +484,23 @@ const CROSS_RULES: readonly CrossRule[] = [
     }
     return problems;
   },
-  (c) => {
-    const { serverType, spec } = group(c, 'kafka');
-    if (!serverType || RETIRED_SERVER_TYPES[serverType]) return [];
-    if (!spec) {
+  // Every role's type must be in the table: quotas, Kafka's heap and the fallbacks are sized
+  // from it, and a name Hetzner does not sell would fail only at create time.
+  (c) =>
+    (['controlPlane', 'kafka', 'apps'] as const).flatMap((role) => {
+      const { count, serverType, spec } = group(c, role);
+      if (!serverType || spec || retiredReplacement(serverType) || count === 0) return [];
+      const sized = role === 'kafka' ? "the brokers' memory and heap" : 'the quotas and capacity checks';
       return [
         problem(
-          'kafka.serverType',
-          `kafka.serverType '${serverType}' is not in lib/server-types.ts, so the brokers' memory and heap cannot be sized; add it there or pick a listed type such as 'cx33'`,
+          `${role}.serverType`,
+          `${role}.serverType '${serverType}' is not in lib/server-types.ts, so ${sized} cannot be sized from it; add it there (cores, memory, disk, architecture from Hetzner's price list) or pick a listed type such as 'cx33'`,
         ),
       ];
-    }
+    }),
+  (c) => {
+    const { serverType, spec } = group(c, 'kafka');
+    if (!serverType || !spec) return [];
     return spec.memoryGb < 4
       ? [
           problem(
@@ -608,23 +614,6 @@ const CROSS_RULES: readonly CrossRule[] = [
         ]
       : [];
   },
-  (c) => {
-    const capacity = appCapacity(c);
-    if (capacity === undefined && capacityInputsValid(c)) {
-      const apps = group(c, 'apps');
-      const onControlPlane = apps.count === 0;
-      const type = onControlPlane ? group(c, 'controlPlane').serverType : apps.serverType;
-      const field = onControlPlane ? 'controlPlane.serverType' : 'apps.serverType';
-      return [
-        problem(
-          field,
-          `${field} '${type}' is not in lib/server-types.ts, so the app capacity for ResourceQuotas is unknown; add it there` +
-            (onControlPlane ? ' or set appCapacityOnControlPlane: { cores, memoryGb }' : ''),
-        ),
-      ];
-    }
-    return [];
-  },
   (c) => appFitProblems(c),
   (c) => {
     if (c.monitoring !== true) return [];
@@ -663,7 +652,7 @@ function fallbackProblems(c: RawConfig, role: 'controlPlane' | 'kafka' | 'apps')
   const seen = new Set<string>([serverType]);
   const storage = asInteger(c.kafkaStorageGb) ?? 20;
   list.forEach((type, i) => {
-    if (typeof type !== 'string' || !SERVER_TYPE.test(type) || RETIRED_SERVER_TYPES[type]) return;
+    if (typeof type !== 'string' || !SERVER_TYPE.test(type) || retiredReplacement(type)) return;
     const field = `${role}.fallbackServerTypes[${i}]`;
     const fallback = serverTypeSpec(type);
     if (seen.has(type)) {
@@ -708,16 +697,6 @@ function fallbackProblems(c: RawConfig, role: 'controlPlane' | 'kafka' | 'apps')
 
 function duplicates(names: readonly string[]): string[] {
   return [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
-}
-
-function capacityInputsValid(c: RawConfig): boolean {
-  const apps = group(c, 'apps');
-  return (
-    apps.count !== undefined &&
-    apps.serverType !== undefined &&
-    group(c, 'controlPlane').serverType !== undefined &&
-    (apps.count > 0 || c.appCapacityOnControlPlane === undefined)
-  );
 }
 
 /**

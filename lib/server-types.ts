@@ -59,6 +59,13 @@ export const RETIRED_SERVER_TYPES: Readonly<Record<string, string>> = {
   cpx51: 'cpx52',
 };
 
+/** The type that replaces a retired one; undefined for any other name (own keys only: 'constructor' is no type). */
+export function retiredReplacement(name: string): string | undefined {
+  return Object.prototype.hasOwnProperty.call(RETIRED_SERVER_TYPES, name)
+    ? RETIRED_SERVER_TYPES[name]
+    : undefined;
+}
+
 /** Looks up a server type's capacity; undefined when the type is not in the table. */
 export function serverTypeSpec(name: string): ServerTypeSpec | undefined {
   return Object.prototype.hasOwnProperty.call(SERVER_TYPES, name) ? SERVER_TYPES[name] : undefined;

@@ -1,6 +1,12 @@
 import { Testing } from 'cdk8s';
 import { SERVER_TYPES } from '../../lib/server-types';
-import { kafkaBrokerSizing, KafkaChart, KafkaChartProps, replicationFor } from '../../charts/kafka';
+import {
+  kafkaBrokerSizing,
+  KafkaChart,
+  KafkaChartProps,
+  replicationFor,
+  retentionMs,
+} from '../../charts/kafka';
 import type { ResolvedEnvironment } from '../../lib/environment';
 import { find, fixtureEnvironments, ofKind, resolved, unvalidated } from './helpers';
 import type { Manifest } from './helpers';
@@ -107,6 +113,31 @@ describe('KafkaChart', () => {
     ]);
     expect(find(topics, 'KafkaTopic', 'signals').spec.config['retention.ms']).toBe(24 * 3_600_000);
     expect(find(synth(resolved('dev')), 'KafkaTopic', 'stock-stream').spec.replicas).toBe(1);
+  });
+
+  test('retention.ms is what Kafka accepts (-1 or a positive time): -1 hours keeps forever, the default is a week', () => {
+    expect(retentionMs(-1)).toBe(-1);
+    expect(retentionMs(undefined)).toBe(7 * 24 * 3_600_000);
+    expect(retentionMs(1)).toBe(3_600_000);
+    const base = resolved('prod');
+    const env = {
+      ...base,
+      topics: base.topics.map((t, i) => ({ ...t, retentionHours: i === 0 ? -1 : t.retentionHours })),
+    };
+    const topics = ofKind(synth(env), 'KafkaTopic');
+    expect(find(topics, 'KafkaTopic', base.topics[0].name).spec.config['retention.ms']).toBe(-1);
+    for (const [, fixture] of fixtureEnvironments()) {
+      for (const topic of ofKind(synth(fixture), 'KafkaTopic')) {
+        const ms = topic.spec.config['retention.ms'];
+        expect({
+          topic: topic.metadata.name,
+          ok: ms === -1 || (Number.isInteger(ms) && ms >= 3_600_000),
+        }).toEqual({
+          topic: topic.metadata.name,
+          ok: true,
+        });
+      }
+    }
   });
 
   test('gives the external SCRAM user read/write on the configured topics only', () => {

@@ -303,6 +303,31 @@ describe('values that were accepted and broke later', () => {
   test('retentionHours -1 keeps messages forever', () => {
     expect(environmentProblems({ ...dev, ...withTopic({ retentionHours: -1 }) })).toEqual([]);
   });
+  // Names of Object.prototype members are no keys of our tables: refused with a message, never a crash.
+  test.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])('networkZone %s', (zone) => {
+    expectRejected({ networkZone: zone }, 'networkZone', /networkZone must be one of eu-central/);
+  });
+  test.each(['constructor', 'valueOf'])('server type %s for every role', (type) => {
+    for (const role of ['controlPlane', 'kafka'] as const) {
+      expectRejected(
+        { [role]: { ...dev[role], serverType: type } },
+        `${role}.serverType`,
+        new RegExp(`${role}\\.serverType '${type}' is not in lib/server-types\\.ts`),
+      );
+    }
+  });
+  test.each(['controlPlane', 'kafka', 'apps'] as const)(
+    'a %s server type missing from lib/server-types.ts is refused before Hetzner refuses it',
+    (role) => {
+      const base = prod;
+      expectRejected(
+        { [role]: { ...base[role], count: base[role]?.count || 1, serverType: 'cpx99' } },
+        `${role}.serverType`,
+        new RegExp(`${role}\\.serverType 'cpx99' is not in lib/server-types\\.ts.*add it there`),
+        base,
+      );
+    },
+  );
   test.each([0, -1, Number.NaN])('appCapacityOnControlPlane.cores %s', (cores) => {
     expectRejected(
       { appCapacityOnControlPlane: { cores, memoryGb: 2 } },
@@ -770,19 +795,14 @@ describe('rules across fields', () => {
     const problems = environmentProblems({ ...dev, name: 'X', kafka: { count: 2, serverType: 'cx33' } });
     expect(problems).toHaveLength(2);
   });
-  test('an unknown server type without capacity cannot size quotas', () => {
-    expectRejected(
-      { controlPlane: { count: 1, serverType: 'zz99' } },
-      'controlPlane.serverType',
-      /controlPlane.serverType 'zz99' is not in lib\/server-types.ts.*appCapacityOnControlPlane/,
-    );
-    expect(
-      resolveEnvironment({
-        ...dev,
-        controlPlane: { count: 1, serverType: 'zz99' },
-        appCapacityOnControlPlane: { cores: 2, memoryGb: 4 },
-      }).appCapacity,
-    ).toEqual({ cores: 2, memoryGb: 4 });
+  test('an unknown server type is refused even with an explicit capacity: Hetzner would refuse it at create', () => {
+    for (const extra of [{}, { appCapacityOnControlPlane: { cores: 2, memoryGb: 4 } }]) {
+      expectRejected(
+        { controlPlane: { count: 1, serverType: 'zz99' }, ...extra },
+        'controlPlane.serverType',
+        /controlPlane.serverType 'zz99' is not in lib\/server-types.ts.*add it there/,
+      );
+    }
   });
   test('a fallback server type must stand in for the preferred one', () => {
     expectRejected(
