@@ -163,7 +163,9 @@ export interface EnvironmentConfig {
   readonly uptimeHoursPerDay: number;
 
   /**
-   * Kafka external NodePort of the bootstrap service; broker i uses this + 1 + i.
+   * Kafka external NodePort of the bootstrap service; broker i uses this + 1 + i. The
+   * cluster's NodePort range starts here (`<port>-32767`), so all of them lie in its static
+   * band, which random NodePort allocations leave alone (lib/node-ports.ts).
    * @default 32100
    */
   readonly kafkaExternalBootstrapPort?: number;

@@ -45,6 +45,13 @@ import {
   isWorld,
   parseCidr,
 } from './network';
+import {
+  DEFAULT_NODE_PORT_RANGE,
+  MIN_DYNAMIC_NODE_PORTS,
+  nodePortRangeFlag,
+  nodePortRangeFor,
+  staticBandSize,
+} from './node-ports';
 import { retiredReplacement, serverTypeSpec, ServerTypeSpec } from './server-types';
 import { STRIMZI_KAFKA_VERSIONS } from './versions';
 
@@ -522,14 +529,26 @@ const CROSS_RULES: readonly CrossRule[] = [
       ),
     ];
   },
+  // The cluster's NodePort range starts at the bootstrap port (lib/node-ports.ts): every Kafka
+  // port must lie in its static band, and random NodePorts need room above it.
   (c) => {
     const port = c.kafkaExternalBootstrapPort === undefined ? 32100 : asInteger(c.kafkaExternalBootstrapPort);
     const brokers = group(c, 'kafka').count;
-    if (port === undefined || brokers === undefined || port + brokers <= 32767) return [];
+    if (port === undefined || brokers === undefined) return [];
+    const range = nodePortRangeFor(port);
+    const band = staticBandSize(range);
+    if (brokers + 1 <= band && range.size - band >= MIN_DYNAMIC_NODE_PORTS) return [];
+    // The highest bootstrap port that still fits: bands only shrink as the range does.
+    let highest = DEFAULT_NODE_PORT_RANGE.base;
+    for (let p = DEFAULT_NODE_PORT_RANGE.base; p <= DEFAULT_NODE_PORT_RANGE.max; p++) {
+      const r = nodePortRangeFor(p);
+      if (brokers + 1 <= staticBandSize(r) && r.size - staticBandSize(r) >= MIN_DYNAMIC_NODE_PORTS)
+        highest = p;
+    }
     return [
       problem(
         'kafkaExternalBootstrapPort',
-        `kafkaExternalBootstrapPort must leave room for ${brokers} broker port(s) in the NodePort range 30000-32767, got ${port}; use at most ${32767 - brokers}`,
+        `kafkaExternalBootstrapPort ${port} leaves no room for the bootstrap and ${brokers} broker port(s) in the static NodePort band (${nodePortRangeFlag(range)} keeps only ${band} port(s) safe from random allocation, and needs ${MIN_DYNAMIC_NODE_PORTS} random ones above them); use ${DEFAULT_NODE_PORT_RANGE.base}-${highest}`,
       ),
     ];
   },
@@ -724,6 +743,25 @@ export function appCapacity(c: RawConfig): { cores: number; memoryGb: number } |
   return cp ? { cores: cp.cores / 2, memoryGb: cp.memoryGb / 2 } : undefined;
 }
 
+/** Which fields sized {@link appCapacity}, and how to raise it, for messages. */
+function appCapacitySource(c: RawConfig): { from: string; raise: string } {
+  const apps = group(c, 'apps');
+  if ((apps.count ?? 0) > 0) {
+    return {
+      from: `apps.count ${apps.count} x apps.serverType '${apps.serverType}'`,
+      raise: 'raise apps.count or pick a larger apps.serverType',
+    };
+  }
+  if (c.appCapacityOnControlPlane !== undefined) {
+    return { from: 'appCapacityOnControlPlane', raise: 'raise appCapacityOnControlPlane' };
+  }
+  return {
+    from: `half of controlPlane.serverType '${group(c, 'controlPlane').serverType}' (no app nodes)`,
+    raise:
+      'pick a larger controlPlane.serverType, set appCapacityOnControlPlane or add app nodes (apps.count)',
+  };
+}
+
 /** The quota shares, with the default when left out; undefined when ill-typed. */
 function quotaPercent(c: RawConfig) {
   if (c.quotaPercent === undefined) return DEFAULT_QUOTA_PERCENT;
@@ -788,6 +826,7 @@ function appFitProblems(c: RawConfig): ConfigProblem[] {
     used[kind].memoryMib += pods * memoryMib;
     used[kind].apps.push(`tradingApps[${i}]`);
   });
+  const source = appCapacitySource(c);
   for (const ns of ['ingestion', 'strategies'] as const) {
     const u = used[ns];
     const q = quotas[ns];
@@ -795,7 +834,7 @@ function appFitProblems(c: RawConfig): ConfigProblem[] {
     problems.push(
       problem(
         'tradingApps',
-        `the ${ns} apps (${u.apps.join(', ')}) request ${u.cpuMillis}m CPU and ${u.memoryMib}Mi with their rolling-update surge pods, but the ${ns} quota is ${q.cpuMillis}m and ${q.memoryMib}Mi (${percent[ns]} % of ${capacity.cores} cores / ${capacity.memoryGb} GB); lower replicas, cpuMillis or memoryMib, raise quotaPercent.${ns}, or add app capacity`,
+        `the ${ns} apps (${u.apps.join(', ')}) request ${u.cpuMillis}m CPU and ${u.memoryMib}Mi with their rolling-update surge pods, but the ${ns} quota is ${q.cpuMillis}m and ${q.memoryMib}Mi (quotaPercent.${ns} ${percent[ns]} % of ${capacity.cores} cores / ${capacity.memoryGb} GB from ${source.from}); lower replicas, cpuMillis or memoryMib, raise quotaPercent.${ns}, or ${source.raise}`,
       ),
     );
   }

@@ -1,4 +1,5 @@
 import type { EnvironmentConfig, NodeGroupConfig } from '../environments/types';
+import { nodePortRangeFlag, nodePortRangeFor } from './node-ports';
 import type { ConfigProblem } from './config-values';
 import { appCapacity, DEFAULT_QUOTA_PERCENT, environmentConfigProblems } from './environment-rules';
 import { ipv4Host, parseCidr } from './network';
@@ -41,6 +42,11 @@ export interface ResolvedEnvironment extends Required<
   readonly kafkaIpName: string;
   /** Kafka external NodePorts: bootstrap first, then broker 0..n-1. */
   readonly kafkaExternalPorts: readonly number[];
+  /**
+   * The API server's NodePort range (k3s `service-node-port-range`): from the Kafka bootstrap
+   * port to 32767, so Kafka's ports lie in its static band, safe from random allocation.
+   */
+  readonly serviceNodePortRange: string;
   /** CPU cores and memory the trading apps may use, from which quotas are computed. */
   readonly appCapacity: { readonly cores: number; readonly memoryGb: number };
 }
@@ -151,6 +157,7 @@ export function resolveEnvironment(config: EnvironmentConfig): ResolvedEnvironme
       { length: config.kafka.count + 1 },
       (_, i) => kafkaExternalBootstrapPort + i,
     ),
+    serviceNodePortRange: nodePortRangeFlag(nodePortRangeFor(kafkaExternalBootstrapPort)),
     appCapacity: capacity,
   };
 }

@@ -85,6 +85,8 @@ export interface K3sNodeUserDataProps {
   readonly clusterInit?: boolean;
   /** Servers: extra API certificate names, e.g. the public IP and DNS name (`tls-san`). @default [] */
   readonly tlsSans?: readonly string[];
+  /** Servers: the NodePort range (`service-node-port-range`, e.g. `32100-32767`). @default - k3s's 30000-32767 */
+  readonly serviceNodePortRange?: string;
   /** Labels set at registration (`node-label`), e.g. `{ kafka: 'true' }`. */
   readonly nodeLabels: Readonly<Record<string, string>>;
   /** Taints set at registration (`node-taint`), as `key=value:Effect`. @default [] */
@@ -372,6 +374,16 @@ const CHECKS: readonly Check[] = [
     p.role === 'agent' && (p.disableComponents?.length ?? 0) > 0
       ? `disableComponents is a server setting; remove it from agent '${p.nodeName}'`
       : undefined,
+  (p) => {
+    const range = p.serviceNodePortRange;
+    if (range === undefined) return undefined;
+    if (p.role === 'agent')
+      return `serviceNodePortRange is a server setting; remove it from agent '${p.nodeName}'`;
+    const m = typeof range === 'string' ? /^(\d{1,5})-(\d{1,5})$/.exec(range) : null;
+    return m && Number(m[1]) >= 1 && Number(m[1]) < Number(m[2]) && Number(m[2]) <= 65535
+      ? undefined
+      : `serviceNodePortRange must be '<first>-<last>' with first < last <= 65535, such as '32100-32767', got ${JSON.stringify(range)}`;
+  },
   (p) =>
     (p.secretFiles ?? []).map((f, i) =>
       typeof f?.path === 'string' && f.path.startsWith('/') && !/[\s'"]/.test(f.path)
@@ -463,6 +475,9 @@ function k3sConfig(props: K3sNodeUserDataProps): string {
     ...(server ? { 'advertise-address': props.privateIp } : {}),
     ...(server && props.tlsSans?.length ? { 'tls-san': [...props.tlsSans] } : {}),
     ...(server && props.disableComponents?.length ? { disable: [...props.disableComponents] } : {}),
+    ...(server && props.serviceNodePortRange
+      ? { 'service-node-port-range': props.serviceNodePortRange }
+      : {}),
     'node-label': Object.entries(props.nodeLabels).map(([key, value]) => `${key}=${value}`),
     ...(props.nodeTaints?.length ? { 'node-taint': [...props.nodeTaints] } : {}),
   };

@@ -674,11 +674,15 @@ describe('rules across fields', () => {
       /controlPlaneHostNumber must be a whole number >= 2.*got 1/,
     );
   });
-  test('kafka NodePorts leave room for every broker', () => {
+  test('kafka NodePorts must all lie in the static band of the range that starts at the bootstrap port', () => {
     expectRejected(
       { kafkaExternalBootstrapPort: 32767 },
       'kafkaExternalBootstrapPort',
-      /kafkaExternalBootstrapPort must leave room for 1 broker port\(s\) in the NodePort range 30000-32767, got 32767; use at most 32766/,
+      /kafkaExternalBootstrapPort 32767 leaves no room for the bootstrap and 1 broker port\(s\) in the static NodePort band \(32767-32767 keeps only 0 port\(s\).*use 30000-\d+/,
+    );
+    expect(environmentProblems({ ...dev, kafkaExternalBootstrapPort: 30000 })).toEqual([]);
+    expect(resolveEnvironment(dev).serviceNodePortRange).toBe(
+      `${dev.kafkaExternalBootstrapPort ?? 32100}-32767`,
     );
   });
   test('Kafka storage fits the Kafka node’s disk', () => {
@@ -750,6 +754,30 @@ describe('rules across fields', () => {
       /the ingestion apps \(tradingApps\[0\]\) request 1200m CPU and 768Mi with their rolling-update surge pods, but the ingestion quota is 1000m and 2048Mi/,
     );
     expect(environmentProblems({ ...dev, ...withApp({ replicas: 2, cpuMillis: 300 }) })).toEqual([]);
+  });
+  test('the quota message names the fields that sized the capacity and how to raise it', () => {
+    const big = withApp({ replicas: 2, cpuMillis: 4000 });
+    expectRejected(
+      big,
+      'tradingApps',
+      new RegExp(
+        `from half of controlPlane\\.serverType '${dev.controlPlane.serverType}' \\(no app nodes\\).*pick a larger controlPlane\\.serverType`,
+      ),
+    );
+    expectRejected(
+      { ...big, appCapacityOnControlPlane: { cores: 1, memoryGb: 2 } },
+      'tradingApps',
+      /from appCapacityOnControlPlane\);.*raise appCapacityOnControlPlane/,
+    );
+    const prodBig = { tradingApps: [{ ...prod.tradingApps[0], replicas: 8, cpuMillis: 1000 }] };
+    expectRejected(
+      prodBig,
+      'tradingApps',
+      new RegExp(
+        `from apps\\.count ${prod.apps!.count} x apps\\.serverType '${prod.apps!.serverType}'\\);.*raise apps\\.count`,
+      ),
+      prod,
+    );
   });
   test('a container larger than one app node', () => {
     expectRejected(

@@ -278,6 +278,8 @@ export class ClusterStack extends TerraformStack {
           serverUrl: first ? undefined : serverUrl,
           clusterInit: first && env.controlPlanes.length > 1,
           tlsSans,
+          // Every server runs an API server: all allocate NodePorts from the same range.
+          serviceNodePortRange: env.serviceNodePortRange,
           nodeLabels: appsOnControlPlane ? label(NODE_LABELS.app) : {},
           nodeTaints: appsOnControlPlane ? [] : [CONTROL_PLANE_TAINT],
           nat: first ? { kind: 'gateway' } : natClient,
