@@ -83,23 +83,31 @@ export function readGitopsFolder(dir: string): Map<string, string> {
 }
 
 /**
- * Renders every environment into `outDir` (the repository's `gitops/` folder), first
- * deleting the YAML files a previous render left there, so removed objects disappear.
+ * Renders every environment into `outDir` (the repository's `gitops/` folder), then deletes
+ * the YAML files a previous render left there that are no longer rendered, so removed objects
+ * disappear. Nothing is written unless every environment renders.
  * Returns the paths written, relative to `outDir`.
  */
 export function renderGitops(
   outDir: string,
   environments: readonly EnvironmentConfig[] = ENVIRONMENTS,
 ): string[] {
+  // Everything is rendered before anything is touched: a render that fails leaves the folder
+  // as it was. Each file is replaced by a rename (never half-written), stale ones go last.
   const files = renderGitopsFiles(environments);
+  for (const [rel, content] of files) {
+    const file = path.join(outDir, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(temp, content);
+    fs.renameSync(temp, file);
+  }
   for (const stale of readGitopsFolder(outDir).keys()) {
-    if (stale.endsWith('.yaml')) fs.rmSync(path.join(outDir, stale));
+    // `.tmp`: left by a render killed between write and rename.
+    if ((stale.endsWith('.yaml') && !files.has(stale)) || stale.endsWith('.tmp'))
+      fs.rmSync(path.join(outDir, stale));
   }
   removeEmptyDirs(outDir);
-  for (const [rel, content] of files) {
-    fs.mkdirSync(path.dirname(path.join(outDir, rel)), { recursive: true });
-    fs.writeFileSync(path.join(outDir, rel), content);
-  }
   return [...files.keys()];
 }
 

@@ -1,16 +1,17 @@
 #!/usr/bin/env node
-// The `app` of cdk8s.yaml: `npx cdk8s synth` runs it with CDK8S_OUTDIR set (`output:` of
-// cdk8s.yaml, i.e. gitops/, or `--output`). It renders the GitOps folder there with the same
-// bundle of scripts/render-gitops.ts that `npm run synth` runs, so both write the same files.
-// The cdk8s CLI deletes the output folder before it runs this; render-gitops deletes stale YAML
-// files itself, so both leave the same tree (gitops/ holds nothing else).
-import { resolve } from 'node:path';
-import { bundle, runBundle } from './bundle.mjs';
+// The `app` of cdk8s.yaml: `npx cdk8s synth` runs it after deleting its `output` folder
+// (CDK8S_OUTDIR, a scratch folder under .build/). It renders the GitOps folder, gitops/ or
+// GITOPS_DIR, with the same bundle of scripts/render-gitops.ts that `npm run synth` runs, so
+// both write the same files. That renderer writes nothing until every environment rendered,
+// so a failed render leaves the committed files as they were.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { bundle, root, runBundle } from './bundle.mjs';
 
-const outdir = process.env.CDK8S_OUTDIR;
-if (!outdir) {
-  console.error('CDK8S_OUTDIR is not set: run `npx cdk8s synth` (or `npm run synth`)');
-  process.exit(1);
+const scratch = process.env.CDK8S_OUTDIR;
+const target = resolve(process.env.GITOPS_DIR ?? join(root, 'gitops'));
+if (scratch) {
+  mkdirSync(scratch, { recursive: true });
+  writeFileSync(join(scratch, 'README'), `cdk8s synth renders into ${target}, not here.\n`);
 }
-// Relative to the folder cdk8s was started in (where cdk8s.yaml is), before runBundle moves to the repo root.
-runBundle(await bundle('scripts/render-gitops.ts', 'render-gitops'), [resolve(outdir)]);
+runBundle(await bundle('scripts/render-gitops.ts', 'render-gitops'), [target]);

@@ -21,22 +21,37 @@ function plantedDir(prefix: string): string {
   return dir;
 }
 
-/** `npx cdk8s synth --output <dir>` from the repo root, reading cdk8s.yaml there. */
-function cdk8sSynth(outDir: string) {
+/**
+ * `npx cdk8s synth` from the repo root, reading cdk8s.yaml there, with GITOPS_DIR=<dir>.
+ * `preload`: a script every node process loads first (NODE_OPTIONS --require).
+ */
+function cdk8sSynth(outDir: string, preload?: string) {
   // Only our CDK8S_* settings: the CLI reads any CDK8S_<OPTION> from the environment.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CDK8S_')));
-  return spawnSync(process.execPath, [cdk8sBin, 'synth', '--no-check-upgrade', '--output', outDir], {
+  return spawnSync(process.execPath, [cdk8sBin, 'synth', '--no-check-upgrade'], {
     cwd: root,
-    env: { ...env, CDK8S_CHECK_UPGRADE: 'false' },
+    env: {
+      ...env,
+      CDK8S_CHECK_UPGRADE: 'false',
+      GITOPS_DIR: outDir,
+      ...(preload ? { NODE_OPTIONS: `--require ${preload}` } : {}),
+    },
     encoding: 'utf8',
     timeout: 60_000,
   });
 }
 
 describe('`npx cdk8s synth` (cdk8s.yaml)', () => {
-  test('renders into gitops/ with the GitOps renderer and declares no CRD imports', () => {
+  test('runs the GitOps renderer, lets the CLI delete only a scratch folder, and declares no CRD imports', () => {
     const config = parse(fs.readFileSync(path.join(root, 'cdk8s.yaml'), 'utf8'));
-    expect(config).toEqual({ language: 'typescript', app: 'node scripts/cdk8s-app.mjs', output: 'gitops' });
+    expect(config).toEqual({
+      language: 'typescript',
+      app: 'node scripts/cdk8s-app.mjs',
+      output: '.build/cdk8s.out',
+    });
+    // the scratch folder is ignored by git, so the CLI's delete never touches a committed file
+    const ignored = spawnSync('git', ['check-ignore', '-q', '.build/cdk8s.out/x'], { cwd: root });
+    expect(ignored.status).toBe(0);
   });
 
   test('writes byte for byte the files `npm run synth` renders, and removes stale files', () => {
@@ -63,4 +78,38 @@ describe('`npx cdk8s synth` (cdk8s.yaml)', () => {
       fs.rmSync(viaRenderer, { recursive: true, force: true });
     }
   }, 60_000);
+
+  test('a render that fails leaves every committed file as it was', () => {
+    const dir = plantedDir('cdk8s-failing-');
+    // The renderer's own process dies at start (as a broken chart would); the CLI runs on.
+    const preload = path.join(dir, '..', `${path.basename(dir)}-fail.js`);
+    fs.writeFileSync(
+      preload,
+      "if ((process.argv[1] || '').includes('render-gitops')) { console.error('render failed on purpose'); process.exit(3); }\n",
+    );
+    try {
+      renderGitops(dir);
+      const before = readGitopsFolder(dir);
+      expect(before.size).toBeGreaterThan(10);
+      const result = cdk8sSynth(dir, preload);
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toContain('render failed on purpose');
+      expect(readGitopsFolder(dir)).toEqual(before);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(preload, { force: true });
+    }
+  }, 60_000);
+
+  test('a render killed between write and rename leaves a .tmp that the next render removes', () => {
+    const dir = plantedDir('render-tmp-');
+    try {
+      fs.mkdirSync(path.join(dir, 'dev'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'dev', 'x.yaml.123.tmp'), 'half');
+      renderGitops(dir);
+      expect([...readGitopsFolder(dir).keys()]).toEqual([...renderGitopsFiles().keys()]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
