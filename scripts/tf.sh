@@ -9,7 +9,7 @@
 #
 # Synthesizes the stacks first, then runs `<engine> init` (once) and the command inside
 # cdktf.out/stacks/<stack>. Uses the engine and provider mirror from `npm run toolchain`
-# when present; set USE_PUBLIC_REGISTRY=1 to use your own tofu/terraform and the public
+# when present; set USE_PUBLIC_REGISTRY=1 to use your own tofu (1.7+) and the public
 # registry instead. Working in the stack folder also sidesteps cdktf-cli re-locking
 # providers against the registry.
 set -euo pipefail
@@ -26,11 +26,10 @@ if [[ "${USE_PUBLIC_REGISTRY:-0}" != "1" && -f .toolchain/engine && -f .toolchai
   engine="$(cat .toolchain/engine)"
   export TF_CLI_CONFIG_FILE="$root/.toolchain/terraformrc"
 elif command -v tofu >/dev/null 2>&1; then
+  # Not terraform: the stacks' state and plan encryption is OpenTofu's.
   engine=tofu
-elif command -v terraform >/dev/null 2>&1; then
-  engine=terraform
 else
-  echo "[tf] no engine: run 'npm run toolchain' (offline build) or install tofu/terraform" >&2
+  echo "[tf] no engine: run 'npm run toolchain' (offline build) or install OpenTofu 1.7+" >&2
   exit 1
 fi
 export CHECKPOINT_DISABLE=1
@@ -43,5 +42,10 @@ if [[ ! -f "$dir/cdk.tf.json" ]]; then
 fi
 mkdir -p state
 cd "$dir"
+# One engine folder per backend kind: a run with STATE_BACKEND=s3 after one with local state
+# (the review validates with local state, then plans against S3) needs no -reconfigure, and
+# neither state is ever switched or migrated behind your back.
+export TF_DATA_DIR=".terraform.${STATE_BACKEND:-local}"
+if [[ "${1:-}" == init ]]; then exec "$engine" "$@"; fi
 "$engine" init -input=false >/dev/null
 exec "$engine" "$@"

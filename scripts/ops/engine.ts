@@ -140,7 +140,7 @@ export async function runChild(
 
 /** Needs `init` again (new provider, other backend): the engine says so on stderr. */
 const NEEDS_INIT =
-  /Backend initialization required|Inconsistent dependency lock file|Required plugins are not installed|Module not installed|please run "(terraform|tofu) init"/i;
+  /Backend initialization required|Backend configuration changed|Inconsistent dependency lock file|Required plugins are not installed|Module not installed|please run "(terraform|tofu) init"/i;
 
 /** The synth (scripts/synth.mjs) and the engine over the project's stacks. */
 export class ProjectEngine implements Engine {
@@ -203,6 +203,14 @@ export class ProjectEngine implements Engine {
       mkdirSync(join(dirname(this.outdir), 'state'), { recursive: true });
     }
     const r = await this.exec(stack, ['init', '-input=false', '-no-color']);
+    if (r.code !== 0 && /Backend configuration changed/i.test(r.stderr + r.stdout)) {
+      // Never silently switch state: the other backend's state would look empty and the
+      // next apply would try to create what exists.
+      throw new Error(
+        `init of ${stack} failed: its state backend changed (STATE_BACKEND is '${this.env.STATE_BACKEND ?? 'local'}' now). ` +
+          `To move the state, run: npm run tf -- ${stack} init -migrate-state; to use the new backend's state as it is: npm run tf -- ${stack} init -reconfigure`,
+      );
+    }
     if (r.code !== 0)
       throw new Error(`init of ${stack} failed (exit ${r.code}):\n${tail(r.stderr || r.stdout)}`);
     this.initialized.add(stack);
