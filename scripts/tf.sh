@@ -48,4 +48,18 @@ cd "$dir"
 export TF_DATA_DIR=".terraform.${STATE_BACKEND:-local}"
 if [[ "${1:-}" == init ]]; then exec "$engine" "$@"; fi
 "$engine" init -input=false >/dev/null
+# The stacks take the persistent identity as a sensitive variable (docs/identity.md); the
+# operator CLI reads it from the persistent stack's encrypted state. validate needs no value.
+case "${1:-}" in
+  validate | fmt | version | providers | state | force-unlock) ;;
+  *)
+    if [[ -z "${TF_VAR_identity:-}" ]]; then
+      if ! TF_VAR_identity="$(cd "$root" && npm run --silent ops -- identity tf-var "$stack")"; then
+        echo "[tf] could not read the identity of '$stack' (above); set TF_VAR_state_passphrase, or make it: npm run ops -- identity init <env>" >&2
+        exit 1
+      fi
+      export TF_VAR_identity
+    fi
+    ;;
+esac
 exec "$engine" "$@"

@@ -26,9 +26,12 @@ import { HcloudClient, type PrimaryIp } from './hcloud';
 import { writePrivateFile } from './private-file';
 import { environmentLabels } from './observe';
 import {
+  bootMaterialFor,
+  clusterVars,
   ensureIdentity,
   EngineIdentityStore,
   knownHostsText,
+  persistentVars,
   requireStatePassphrase,
   type IdentityStore,
 } from './identity-store';
@@ -210,7 +213,7 @@ export function identityCommands(deps: IdentityCommandDeps = {}): Record<string,
   };
 
   const identity = define(
-    'identity <env> [--json] | identity init|rotate|set-argocd-tls|set-repo-creds|get <env> ...',
+    'identity <env> [--json] | identity init|rotate|set-argocd-tls|set-repo-creds|get <env> ... | identity tf-var <stack>',
     'the persistent identity: list it, make it, rotate, add the Argo CD certificate or repo credentials',
     {
       json: 'boolean',
@@ -316,6 +319,18 @@ export function identityCommands(deps: IdentityCommandDeps = {}): Record<string,
           if (!(rest[1] in secrets))
             throw new UsageError(`get takes ${Object.keys(secrets).join(' or ')}, got '${rest[1]}'`);
           io.out(secrets[rest[1]]);
+          return 0;
+        }
+        case 'tf-var': {
+          // For scripts/tf.sh: the value of TF_VAR_identity for one stack (secret: never log it).
+          if (rest.length !== 1) throw new UsageError('usage: identity tf-var <stack> (e.g. dev or dev-persistent)');
+          const persistent = rest[0].endsWith('-persistent');
+          const env = oneEnv([persistent ? rest[0].slice(0, -'-persistent'.length) : rest[0]]);
+          const current = await loaded(env.name);
+          const vars = persistent
+            ? persistentVars(current, env.name)
+            : clusterVars(bootMaterialFor(env, current), env.name);
+          io.out(vars.TF_VAR_identity);
           return 0;
         }
         default: {
