@@ -47,11 +47,21 @@ cd "$dir"
 # neither state is ever switched or migrated behind your back.
 export TF_DATA_DIR=".terraform.${STATE_BACKEND:-local}"
 if [[ "${1:-}" == init ]]; then exec "$engine" "$@"; fi
+if [[ "${1:-}" == validate ]]; then
+  # validate reads no state: no backend, so no state passphrase either (a pull request's
+  # review validates without one).
+  "$engine" init -backend=false -input=false >/dev/null
+  exec "$engine" "$@"
+fi
+if [[ -z "${TF_VAR_state_passphrase:-}" ]]; then
+  echo "[tf] set TF_VAR_state_passphrase (at least 16 characters): the state and plans are encrypted with it (docs/identity.md)" >&2
+  exit 1
+fi
 "$engine" init -input=false >/dev/null
 # The stacks take the persistent identity as a sensitive variable (docs/identity.md); the
 # operator CLI reads it from the persistent stack's encrypted state. validate needs no value.
 case "${1:-}" in
-  validate | fmt | version | providers | state | force-unlock) ;;
+  fmt | version | providers | state | force-unlock) ;;
   *)
     if [[ -z "${TF_VAR_identity:-}" ]]; then
       if ! TF_VAR_identity="$(cd "$root" && npm run --silent ops -- identity tf-var "$stack")"; then
