@@ -8,7 +8,7 @@
 #   npm run tf -- dev output              # IPs, DNS records, SSH command
 #
 # Synthesizes the stacks first, then runs `<engine> init` (once) and the command inside
-# cdktf.out/stacks/<stack>. Uses the engine and provider mirror from `npm run toolchain`
+# cdktf.out/stacks/<stack> (or $CDKTF_OUTDIR/stacks/<stack>). Uses the engine and provider mirror from `npm run toolchain`
 # when present; set USE_PUBLIC_REGISTRY=1 to use your own tofu (1.7+) and the public
 # registry instead. Working in the stack folder also sidesteps cdktf-cli re-locking
 # providers against the registry.
@@ -35,12 +35,14 @@ fi
 export CHECKPOINT_DISABLE=1
 
 node scripts/synth.mjs --no-gitops >/dev/null
-dir="cdktf.out/stacks/$stack"
+# CDKTF_OUTDIR as for `npm run synth`; the local state sits next to it (state/).
+out="$(cd "$root" && mkdir -p "${CDKTF_OUTDIR:-cdktf.out}" && cd "${CDKTF_OUTDIR:-cdktf.out}" && pwd)"
+dir="$out/stacks/$stack"
 if [[ ! -f "$dir/cdk.tf.json" ]]; then
-  echo "[tf] no stack '$stack'; stacks: $(ls cdktf.out/stacks | tr '\n' ' ')" >&2
+  echo "[tf] no stack '$stack'; stacks: $(ls "$out/stacks" | tr '\n' ' ')" >&2
   exit 2
 fi
-mkdir -p state
+mkdir -p "$(dirname "$out")/state"
 cd "$dir"
 # One engine folder per backend kind: a run with STATE_BACKEND=s3 after one with local state
 # (the review validates with local state, then plans against S3) needs no -reconfigure, and

@@ -323,7 +323,8 @@ export function identityCommands(deps: IdentityCommandDeps = {}): Record<string,
         }
         case 'tf-var': {
           // For scripts/tf.sh: the value of TF_VAR_identity for one stack (secret: never log it).
-          if (rest.length !== 1) throw new UsageError('usage: identity tf-var <stack> (e.g. dev or dev-persistent)');
+          if (rest.length !== 1)
+            throw new UsageError('usage: identity tf-var <stack> (e.g. dev or dev-persistent)');
           const persistent = rest[0].endsWith('-persistent');
           const env = oneEnv([persistent ? rest[0].slice(0, -'-persistent'.length) : rest[0]]);
           const current = await loaded(env.name);
