@@ -10,6 +10,8 @@ import { dev, prod } from '../../environments';
 import {
   describeServerTypes,
   ensureUp,
+  environmentNamed,
+  powerOnPlannedServers,
   guardSummary,
   nextServerTypeChoice,
   nodesReadiness,
@@ -368,6 +370,7 @@ describe('job summaries', () => {
     fallback: true,
     addresses: { 'trading-dev-control-plane-ipv4': '198.18.0.11', 'trading-dev-kafka-ipv4': '198.18.0.10' },
     readiness: '2/2 nodes Ready after 95 s',
+    poweredOn: [],
     seconds: 140,
   };
   const after = {
@@ -434,6 +437,10 @@ describe('job summaries', () => {
       /kafka cx33 \(preferred\): sold out \(kafka cx33: error during placement .*\)<br>.*kafka cpx32 \(fallback-1\): ok/,
     );
     expect(md).toMatch(/not applied \(Primary IPs exist\)/);
+    expect(md).not.toMatch(/powered on/);
+    expect(upSummary({ ...up, poweredOn: ['trading-dev-kafka-0'] })).toMatch(
+      /\| powered on +\| trading-dev-kafka-0 +\|/,
+    );
   });
 });
 
@@ -638,5 +645,62 @@ describe('the commands refuse bad usage before touching anything (exit 2)', () =
       'destroy-all',
     ]);
     for (const c of Object.values(commands)) expect(c.usage).toMatch(/^<env>/);
+  });
+});
+
+describe('powerOnPlannedServers', () => {
+  test('powers on exactly the planned servers found off, and waits for the actions', async () => {
+    const { env } = environmentNamed('prod');
+    const labels = { environment: 'prod', cluster: 'trading', 'managed-by': 'cdktf-hetzner-trading' };
+    const server = (id: number, name: string, status: string) => ({
+      id,
+      name,
+      status,
+      labels: { ...labels, role: 'x' },
+    });
+    const servers = [
+      server(1, 'trading-prod-cp-0', 'running'),
+      server(2, 'trading-prod-kafka-1', 'off'),
+      server(3, 'trading-prod-app-0', 'off'),
+      server(4, 'trading-prod-leftover-9', 'off'), // labelled ours, but not planned: left alone
+      { ...server(5, 'trading-prod-kafka-2', 'off'), labels: { environment: 'dev' } }, // not this environment
+    ];
+    const calls: string[] = [];
+    const fetchImpl = (async (url: string, init?: RequestInit) => {
+      const u = new URL(url);
+      const method = init?.method ?? 'GET';
+      calls.push(`${method} ${u.pathname}`);
+      if (method === 'POST') {
+        const id = Number(/servers\/(\d+)\//.exec(u.pathname)![1]);
+        return new Response(
+          JSON.stringify({ action: { id: 100 + id, command: 'start_server', status: 'running' } }),
+          {
+            status: 201,
+          },
+        );
+      }
+      if (u.pathname.endsWith('/actions')) {
+        const ids = u.searchParams.getAll('id').map(Number);
+        return new Response(
+          JSON.stringify({ actions: ids.map((id) => ({ id, command: 'start_server', status: 'success' })) }),
+          { status: 200 },
+        );
+      }
+      return new Response(JSON.stringify({ servers, meta: { pagination: { next_page: null } } }), {
+        status: 200,
+      });
+    }) as unknown as typeof fetch;
+    const client = new HcloudClient({ token: 't', endpoint: 'http://stub.invalid/v1', fetchImpl });
+    const lines: string[] = [];
+    const on = await powerOnPlannedServers(client, env, (l) => lines.push(l));
+    expect(on).toEqual(['trading-prod-kafka-1', 'trading-prod-app-0']);
+    expect(calls.filter((c) => c.startsWith('POST')).sort()).toEqual([
+      'POST /v1/servers/2/actions/poweron',
+      'POST /v1/servers/3/actions/poweron',
+    ]);
+    expect(calls).toContain('GET /v1/actions');
+    expect(lines.join('\n')).toMatch(
+      /trading-prod-kafka-1, trading-prod-app-0 found powered off: powering on/,
+    );
   });
 });

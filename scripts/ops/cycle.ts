@@ -46,7 +46,7 @@ import {
   persistentVars,
   type IdentityStore,
 } from './identity-store';
-import type { HcloudClient, PrimaryIp } from './hcloud';
+import type { HcloudClient, PrimaryIp, Server } from './hcloud';
 import { environmentLabels, observeEnvironment, type Observation } from './observe';
 import { markdownTable } from './summary';
 
@@ -385,6 +385,27 @@ export function sshProbeArgs(o: {
   ];
 }
 
+/**
+ * Powers on every planned server of the environment that is `off` (only ours: the
+ * environment's labels and a planned name) and waits for the actions. Returns their names.
+ */
+export async function powerOnPlannedServers(
+  client: HcloudClient,
+  env: ResolvedEnvironment,
+  log: (line: string) => void,
+): Promise<string[]> {
+  const planned = new Set([...env.controlPlanes, ...env.kafkaNodes, ...env.appNodes].map((s) => s.name));
+  const servers = await client.list<Server>('servers', { labelSelector: environmentLabels(env) });
+  const off = servers.filter((s) => s.status === 'off' && planned.has(s.name));
+  if (off.length === 0) return [];
+  log(`== up ${env.name}: ${off.map((s) => s.name).join(', ')} found powered off: powering on`);
+  const actions = await Promise.all(
+    off.map((s) => client.request<{ action: { id: number } }>('POST', `/servers/${s.id}/actions/poweron`)),
+  );
+  await client.waitForActions(actions.map((a) => a.action.id));
+  return off.map((s) => s.name);
+}
+
 /** Polls the prober until ready or `timeoutSeconds` pass (then throws with the last detail). */
 export async function waitForNodes(
   prober: ReadinessProber,
@@ -451,6 +472,8 @@ export interface UpResult {
   readonly readiness: string;
   /** The persistent identity: `created` on the first up, else `kept` (or what was added). */
   readonly identity: string;
+  /** Planned servers that were found powered off and powered on. */
+  readonly poweredOn: readonly string[];
   readonly seconds: number;
 }
 
@@ -564,6 +587,10 @@ export async function ensureUp(
     await engine.synth(choiceVars(environment, choice));
   }
 
+  // The engine does not manage the power state: a planned server found off (powered off by
+  // hand or by Hetzner maintenance) stays off through "No changes", so power it on here.
+  const poweredOn = await powerOnPlannedServers(client, env, log);
+
   const addresses = Object.fromEntries([...ips.values()].map((p) => [p.name, p.ip]));
   let readiness = 'skipped (--no-wait)';
   if (wait) {
@@ -608,6 +635,7 @@ export async function ensureUp(
       : ensured.added.length
         ? `kept; added ${ensured.added.join(', ')}`
         : 'kept',
+    poweredOn,
     seconds: (Date.now() - started) / 1000,
   };
   log(
@@ -856,6 +884,7 @@ export function upSummary(r: UpResult): string {
         .join(', '),
     ],
     ['identity', r.identity],
+    ...(r.poweredOn.length ? [['powered on', r.poweredOn.join(', ')] as [string, string]] : []),
     ['nodes', r.readiness],
     ['time', `${r.seconds.toFixed(0)} s`],
   ];
