@@ -357,19 +357,28 @@ interface Ran {
 }
 
 /** Runs a shell script the way GitHub's `shell: bash` does, with a stub npm on PATH. */
-function runBash(script: string, env: Record<string, string>, options: { cwd?: string } = {}): Ran {
+function runBash(
+  script: string,
+  env: Record<string, string>,
+  options: { cwd?: string; opsStub?: boolean } = {},
+): Ran {
   const dir = tempDir();
   const bin = join(dir, 'bin');
   mkdirSync(bin);
   const log = join(dir, 'npm.log');
   writeFileSync(join(bin, 'npm'), `#!/usr/bin/env bash\nprintf '%s\\n' "$*" >>"${log}"\n`);
   chmodSync(join(bin, 'npm'), 0o755);
+  if (options.opsStub) {
+    // A stand-in for scripts/ops/ops.sh in the step's working folder, logging like npm's.
+    mkdirSync(join(dir, 'scripts', 'ops'), { recursive: true });
+    writeFileSync(join(dir, 'scripts', 'ops', 'ops.sh'), `printf 'ops.sh %s\\n' "$*" >>"${log}"\n`);
+  }
   const file = join(dir, 'step.sh');
   writeFileSync(file, script);
   const summary = join(dir, 'summary.md');
   writeFileSync(summary, '');
   const result = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', file], {
-    cwd: options.cwd ?? ROOT,
+    cwd: options.cwd ?? (options.opsStub ? dir : ROOT),
     encoding: 'utf8',
     env: {
       PATH: `${bin}:${process.env.PATH}`,
@@ -559,11 +568,35 @@ describe('every workflow', () => {
     }
   });
 
+  test('the workflows run commands that change a project through exec bash scripts/ops/ops.sh, so signals reach the CLI', () => {
+    let seen = 0;
+    for (const { file, job, step } of allSteps(OURS)) {
+      for (const line of (step.run ?? '').split('\n')) {
+        if (!line.includes('scripts/ops/ops.sh')) {
+          expect({ where: `${file}:${job}`, line }).not.toEqual({
+            where: `${file}:${job}`,
+            line: expect.stringMatching(/npm run ops -- (guard|up|down|recreate|destroy)/),
+          });
+          continue;
+        }
+        seen++;
+        expect({ where: `${file}:${job}`, line }).toEqual({
+          where: `${file}:${job}`,
+          line: expect.stringMatching(/(^|\)\s|^\s*)exec bash scripts\/ops\/ops\.sh /),
+        });
+      }
+    }
+    expect(seen).toBeGreaterThanOrEqual(7);
+    expect(readFileSync(join(ROOT, 'scripts', 'ops', 'ops.sh'), 'utf8')).toMatch(/\nexec node /);
+  });
+
   test('every `npm run ops -- <command>` is a command the operator CLI registers', () => {
     const registered = new Set([...Object.keys(READ_COMMANDS), ...Object.keys(CYCLE_COMMANDS)]);
     const used = new Map<string, string>();
     const collect = (where: string, text: string) => {
-      for (const m of text.matchAll(/npm run (?:--silent |-s )?ops -- ([^\s;|&)"']+)/g))
+      for (const m of text.matchAll(
+        /(?:npm run (?:--silent |-s )?ops --|scripts\/ops\/ops\.sh) ([^\s;|&)"']+)/g,
+      ))
         used.set(m[1], where);
     };
     for (const { file, job, step } of allSteps(OURS)) collect(`${file}:${job}`, step.run ?? '');
@@ -658,7 +691,7 @@ describe('daily-cycle.yml', () => {
   });
 
   test('the HCLOUD token of the job is that environment’s, and never another environment’s', () => {
-    const runStep = stepRunning(job, /npm run ops --/);
+    const runStep = stepRunning(job, /scripts\/ops\/ops\.sh/);
     const both = { HCLOUD_TOKEN_DEV: 'dev-token', HCLOUD_TOKEN_PROD: 'prod-token' };
     const token = (environment: string, secrets: Record<string, string>) =>
       resolve(
@@ -682,13 +715,13 @@ describe('daily-cycle.yml', () => {
   });
 
   describe('the command a run executes', () => {
-    const runStep = stepRunning(job, /npm run ops --/);
-    const execute = (c: Contexts) => runBash(runStep.run!, stepEnv(runStep, c));
+    const runStep = stepRunning(job, /scripts\/ops\/ops\.sh/);
+    const execute = (c: Contexts) => runBash(runStep.run!, stepEnv(runStep, c), { opsStub: true });
 
     test.each(ENV_NAMES)('scheduled (%s): npm run ops -- guard <env>', (environment) => {
       const ran = execute(runContexts({ event: 'schedule', matrix: { environment } }));
       expect(ran.status).toBe(0);
-      expect(ran.npm).toEqual([`run ops -- guard ${environment}`]);
+      expect(ran.npm).toEqual([`ops.sh guard ${environment}`]);
     });
 
     test.each(['guard', 'up', 'down', 'recreate'])('manual %s prod: npm run ops -- %s prod', (action) => {
@@ -700,7 +733,7 @@ describe('daily-cycle.yml', () => {
         }),
       );
       expect(ran.status).toBe(0);
-      expect(ran.npm).toEqual([`run ops -- ${action} prod`]);
+      expect(ran.npm).toEqual([`ops.sh ${action} prod`]);
     });
 
     test('manual guard with dry_run passes --dry-run', () => {
@@ -711,7 +744,7 @@ describe('daily-cycle.yml', () => {
           inputs: { environment: 'dev', action: 'guard', dry_run: true },
         }),
       );
-      expect(ran.npm).toEqual(['run ops -- guard dev --dry-run']);
+      expect(ran.npm).toEqual(['ops.sh guard dev --dry-run']);
     });
 
     test('an unknown action runs nothing and fails', () => {
@@ -726,7 +759,7 @@ describe('daily-cycle.yml', () => {
     const index = (pattern: RegExp) => names.findIndex((n) => pattern.test(n));
     expect(index(/preflight\.sh/)).toBeGreaterThan(index(/npm ci/));
     expect(index(/ssh-key\.sh/)).toBeGreaterThan(index(/preflight\.sh/));
-    expect(index(/npm run ops --/)).toBeGreaterThan(index(/ssh-key\.sh/));
+    expect(index(/scripts\/ops\/ops\.sh/)).toBeGreaterThan(index(/ssh-key\.sh/));
     const cleanup = job.steps[job.steps.length - 1];
     expect(cleanup).toMatchObject({ if: 'always()', run: 'rm -rf "$RUNNER_TEMP/ssh"' });
     expect(daily.env).toMatchObject({
@@ -775,7 +808,7 @@ describe('one environment, one run at a time', () => {
       expect((workflows[file] as any).concurrency).toBeUndefined();
       for (const [id, job] of Object.entries(workflows[file].jobs)) {
         const changes = job.steps.some((s) =>
-          /npm run ops -- (guard|up|down|recreate|destroy)/.test(s.run ?? ''),
+          /(npm run ops --|scripts\/ops\/ops\.sh) (guard|up|down|recreate|destroy)/.test(s.run ?? ''),
         );
         expect({
           job: `${file}:${id}`,
@@ -895,7 +928,7 @@ describe('maintenance.yml', () => {
   });
 
   describe('the destroy command', () => {
-    const step = stepRunning(destroy, /npm run ops -- destroy/);
+    const step = stepRunning(destroy, /scripts\/ops\/ops\.sh destroy/);
     const execute = (action: string, confirm = '') =>
       runBash(
         step.run!,
@@ -903,18 +936,19 @@ describe('maintenance.yml', () => {
           step,
           runContexts({ event: 'workflow_dispatch', inputs: { action, environment: 'prod', confirm } }),
         ),
+        { opsStub: true },
       );
 
     test.each(['destroy-vms', 'destroy-cluster'])('%s prod: npm run ops -- %s prod', (action) => {
       const ran = execute(action);
       expect(ran.status).toBe(0);
-      expect(ran.npm).toEqual([`run ops -- ${action} prod`]);
+      expect(ran.npm).toEqual([`ops.sh ${action} prod`]);
     });
 
     test('destroy-all passes --confirm to the CLI, which checks it too', () => {
       const ran = execute('destroy-all', 'prod');
       expect(ran.status).toBe(0);
-      expect(ran.npm).toEqual(['run ops -- destroy-all prod --confirm prod']);
+      expect(ran.npm).toEqual(['ops.sh destroy-all prod --confirm prod']);
     });
 
     test('destroy-all with a wrong confirm runs nothing, even past the check job', () => {
@@ -964,7 +998,7 @@ describe('maintenance.yml', () => {
     expect(destroy.environment).toEqual({ name: '${{ inputs.environment }}', deployment: false });
     const runs = destroy.steps.map((s) => s.run ?? '');
     expect(runs.findIndex((r) => /preflight/.test(r))).toBeLessThan(
-      runs.findIndex((r) => /npm run ops/.test(r)),
+      runs.findIndex((r) => /scripts\/ops\/ops\.sh/.test(r)),
     );
     expect(destroy.steps[destroy.steps.length - 1]).toMatchObject({
       if: 'always()',

@@ -14,6 +14,7 @@ import { CYCLE_COMMANDS } from './cycle-commands';
 import { READ_COMMANDS } from './read-commands';
 import { IDENTITY_COMMANDS } from './identity-commands';
 import type { Command } from './command';
+import { interrupts } from './engine';
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   ...READ_COMMANDS,
@@ -45,15 +46,27 @@ export async function runCli(
     io.err(`unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
+  let code: number;
   try {
-    return await command.run(args, io);
+    code = await command.run(args, io);
   } catch (error) {
     io.err(`${name}: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
+    code = 1;
   }
+  const signal = interrupts.signal;
+  if (signal) {
+    io.err(
+      `${name}: interrupted by ${signal}. The engine was asked to stop and write its state, and nothing new was started. ` +
+        'Servers it was creating or deleting may be half done: run the same command again (or let the next guard run); it converges from what exists. ' +
+        `See what is there with: npm run ops -- status ${args.find((a) => !a.startsWith('-')) ?? '<env>'}`,
+    );
+    return signal === 'SIGTERM' ? 143 : 130;
+  }
+  return code;
 }
 
 if (require.main === module) {
+  interrupts.install((line) => process.stderr.write(`${line}\n`));
   runCli(process.argv.slice(2), {
     out: (s) => process.stdout.write(`${s}\n`),
     err: (s) => process.stderr.write(`${s}\n`),

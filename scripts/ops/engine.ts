@@ -90,6 +90,73 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** Thrown instead of starting an engine run once this process was interrupted. */
+export class InterruptedError extends Error {
+  constructor(
+    readonly signal: NodeJS.Signals,
+    what: string,
+  ) {
+    super(`interrupted by ${signal}: ${what} not started`);
+    this.name = 'InterruptedError';
+  }
+}
+
+/**
+ * SIGINT and SIGTERM of this process (Ctrl-C; a workflow cancel or timeout sends SIGINT, then
+ * SIGTERM, then SIGKILL). The engines run in their own process groups, so a signal reaches
+ * them only through here: the first one is forwarded once, as SIGINT, to every running engine,
+ * which then stops starting work, waits for what is in flight, writes its state and releases
+ * the lock. No new engine run starts after it. Later signals are only logged: a second SIGINT
+ * would make the engine exit without saving, leaving servers the state does not know.
+ */
+export class Interrupts {
+  #signal: NodeJS.Signals | undefined;
+  readonly #groups = new Set<number>();
+  #installed = false;
+
+  /** The first signal received, if any. */
+  get signal(): NodeJS.Signals | undefined {
+    return this.#signal;
+  }
+
+  /** Handles SIGINT and SIGTERM from now on (once per process). */
+  install(log: (line: string) => void): void {
+    if (this.#installed) return;
+    this.#installed = true;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (this.#signal) {
+        log(
+          `[ops] ${signal} again: still waiting for the engine to write its state (stopping it now would leave servers it does not know)`,
+        );
+        return;
+      }
+      this.#signal = signal;
+      log(
+        this.#groups.size
+          ? `[ops] ${signal}: asking the running engine to stop and write its state; nothing new starts`
+          : `[ops] ${signal}: nothing new starts`,
+      );
+      for (const pid of this.#groups) killGroup(pid, 'SIGINT');
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+
+  /** @internal runChild's bookkeeping: a started engine's process group. */
+  started(pid: number): void {
+    this.#groups.add(pid);
+    if (this.#signal) killGroup(pid, 'SIGINT');
+  }
+
+  /** @internal */
+  ended(pid: number): void {
+    this.#groups.delete(pid);
+  }
+}
+
+/** This process's interrupts (installed by the operator CLI). */
+export const interrupts = new Interrupts();
+
 /**
  * Runs a command in its own process group, streaming complete lines to `onLine`; after
  * `timeoutSeconds` it sends SIGINT (the engine then stops cleanly and releases its state
@@ -100,6 +167,7 @@ export async function runChild(
   args: readonly string[],
   opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutSeconds: number; onLine?: (line: string) => void },
 ): Promise<EngineRun> {
+  if (interrupts.signal) throw new InterruptedError(interrupts.signal, `${command} ${args[0] ?? ''}`.trim());
   const started = performance.now();
   const child = spawn(command, [...args], {
     cwd: opts.cwd,
@@ -107,6 +175,7 @@ export async function runChild(
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (child.pid) interrupts.started(child.pid);
   let stdout = '';
   let stderr = '';
   let partial = '';
@@ -132,6 +201,7 @@ export async function runChild(
     });
     child.on('close', (c) => resolveCode(c ?? 1));
   });
+  if (child.pid) interrupts.ended(child.pid);
   clearTimeout(timer);
   if (killTimer) clearTimeout(killTimer);
   if (partial && opts.onLine) opts.onLine(partial);
