@@ -1385,6 +1385,16 @@ describe('scripts/workflows', () => {
   });
 
   describe('review-plan.sh and review-cost.sh without tokens: a notice, not a failure', () => {
+    /** Everything the review's plan needs but the state passphrase: a dev token, the state, the SSH key. */
+    const PLAN_SETTINGS = {
+      HCLOUD_TOKEN_READONLY_DEV: 't',
+      STATE_BUCKET: 'b',
+      STATE_ENDPOINT: 'https://e',
+      AWS_ACCESS_KEY_ID: 'a',
+      AWS_SECRET_ACCESS_KEY: 's',
+      TF_VAR_ssh_public_key: 'ssh-ed25519 AAAA',
+    };
+
     function reviewFolder(): { cwd: string; reviewDir: string } {
       const cwd = tempDir();
       mkdirSync(join(cwd, 'cdktf.out'));
@@ -1431,12 +1441,7 @@ describe('scripts/workflows', () => {
         script('review-plan.sh'),
         {
           REVIEW_DIR: reviewDir,
-          HCLOUD_TOKEN_READONLY_DEV: 't',
-          STATE_BUCKET: 'b',
-          STATE_ENDPOINT: 'https://e',
-          AWS_ACCESS_KEY_ID: 'a',
-          AWS_SECRET_ACCESS_KEY: 's',
-          TF_VAR_ssh_public_key: 'ssh-ed25519 AAAA',
+          ...PLAN_SETTINGS,
           TF_VAR_state_passphrase: 'an operator passphrase',
         },
         { cwd },
@@ -1460,12 +1465,7 @@ describe('scripts/workflows', () => {
         script('review-plan.sh'),
         {
           REVIEW_DIR: reviewDir,
-          HCLOUD_TOKEN_READONLY_DEV: 't',
-          STATE_BUCKET: 'b',
-          STATE_ENDPOINT: 'https://e',
-          AWS_ACCESS_KEY_ID: 'a',
-          AWS_SECRET_ACCESS_KEY: 's',
-          TF_VAR_ssh_public_key: 'ssh-ed25519 AAAA',
+          ...PLAN_SETTINGS,
         },
         { cwd },
       );

@@ -10,13 +10,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parse, parseAllDocuments } from 'yaml';
-import { STATE_PASSPHRASE_ENV } from '../../lib/state-encryption';
 import { MAX_USER_DATA_BYTES, writeFileContent } from '../../templates/cloud-init';
 import { cycleCommands } from '../../scripts/ops/cycle-commands';
 import { identityCommands } from '../../scripts/ops/identity-commands';
 import { FakeHcloud } from './fake-hcloud';
 import { servers } from './support/cloud';
-import { TEST_SSH_KEYS, TEST_STATE_PASSPHRASE, lifecycleToolchain } from './support/engine';
+import { TEST_SSH_KEYS, cliEnvironment, lifecycleToolchain } from './support/engine';
 import type { Command } from '../../scripts/ops/command';
 
 const toolchain = lifecycleToolchain();
@@ -74,15 +73,7 @@ describeLifecycle('the identity survives the daily rebuild (dev and prod)', () =
   beforeAll(async () => {
     fake = await FakeHcloud.start();
     dir = mkdtempSync(join(tmpdir(), 'identity-lifecycle-'));
-    env = {
-      ...toolchain!.env,
-      ...fake.env,
-      HOME: dir,
-      CDKTF_OUTDIR: join(dir, 'cdktf.out'),
-      TF_VAR_ssh_public_key: TEST_SSH_KEYS.dev,
-      [STATE_PASSPHRASE_ENV]: TEST_STATE_PASSPHRASE,
-      GITHUB_STEP_SUMMARY: '',
-    };
+    env = cliEnvironment(toolchain!, fake, dir);
     cycle = cycleCommands({ env, outdir: join(dir, 'cdktf.out') });
     ids = identityCommands({ env });
   });

@@ -6,16 +6,14 @@
  * every server at the API is in the state and the next `up` converges without a name clash.
  */
 import { spawn } from 'child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'fs';
-import { tmpdir } from 'os';
+import { existsSync, readdirSync } from 'fs';
 import { join } from 'path';
-import { STATE_PASSPHRASE_ENV } from '../../lib/state-encryption';
 import { cycleCommands } from '../../scripts/ops/cycle-commands';
 import { ProjectEngine } from '../../scripts/ops/engine';
 import { clusterVars } from '../../scripts/ops/identity-store';
 import { FakeHcloud } from './fake-hcloud';
 import { servers } from './support/cloud';
-import { TEST_SSH_KEYS, TEST_STATE_PASSPHRASE, lifecycleToolchain } from './support/engine';
+import { cliEnvironment, fakeAndDir, lifecycleToolchain } from './support/engine';
 import { REPO_ROOT } from '../engine/support/toolchain';
 
 const toolchain = lifecycleToolchain();
@@ -35,15 +33,12 @@ async function until(what: string, check: () => boolean, seconds: number): Promi
 describeLifecycle('dev: up interrupted while servers are created', () => {
   let fake: FakeHcloud;
   let dir: string;
+  let stop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    fake = await FakeHcloud.start();
-    dir = mkdtempSync(join(tmpdir(), 'interrupt-'));
+    ({ fake, dir, stop } = await fakeAndDir('interrupt-'));
   });
-  afterAll(async () => {
-    await fake?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => stop?.());
 
   test.each([
     [
@@ -53,15 +48,7 @@ describeLifecycle('dev: up interrupted while servers are created', () => {
   ] as const)(
     '%s: state written, lock released, nothing orphaned, the next up converges',
     async (_, signals) => {
-      const env = {
-        ...toolchain!.env,
-        ...fake.env,
-        HOME: dir,
-        CDKTF_OUTDIR: join(dir, 'cdktf.out'),
-        TF_VAR_ssh_public_key: TEST_SSH_KEYS.dev,
-        [STATE_PASSPHRASE_ENV]: TEST_STATE_PASSPHRASE,
-        GITHUB_STEP_SUMMARY: '',
-      };
+      const env = cliEnvironment(toolchain!, fake, dir);
       // As the workflows run it: bash scripts/ops/ops.sh, which exec's node on the CLI.
       const cli = spawn('bash', [join(REPO_ROOT, 'scripts', 'ops', 'ops.sh'), 'up', 'dev', '--no-wait'], {
         cwd: REPO_ROOT,

@@ -3,15 +3,12 @@
  * engine plan: `up` used to report "No changes" and leave it off all day. With the real
  * engine and provider against the fake API: `up`, power a node off at the API, `up` again.
  */
-import { mkdtempSync, rmSync } from 'fs';
-import { tmpdir } from 'os';
 import { join } from 'path';
-import { STATE_PASSPHRASE_ENV } from '../../lib/state-encryption';
 import { cycleCommands } from '../../scripts/ops/cycle-commands';
 import { FakeHcloud } from './fake-hcloud';
 import { api } from './support/api';
 import { servers } from './support/cloud';
-import { TEST_SSH_KEYS, TEST_STATE_PASSPHRASE, lifecycleToolchain } from './support/engine';
+import { cliEnvironment, fakeAndDir, lifecycleToolchain } from './support/engine';
 
 const toolchain = lifecycleToolchain();
 const describeLifecycle = toolchain ? describe : describe.skip;
@@ -20,28 +17,17 @@ jest.setTimeout(300_000);
 describeLifecycle('dev: a planned server found powered off', () => {
   let fake: FakeHcloud;
   let dir: string;
+  let stop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    fake = await FakeHcloud.start();
-    dir = mkdtempSync(join(tmpdir(), 'power-off-'));
+    ({ fake, dir, stop } = await fakeAndDir('power-off-'));
   });
-  afterAll(async () => {
-    await fake?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => stop?.());
 
   const statusOf = (name: string) => [...fake.store.servers.values()].find((s) => s.name === name)?.status;
 
   test('the next up powers it on, says so, and leaves the running ones alone', async () => {
-    const env = {
-      ...toolchain!.env,
-      ...fake.env,
-      HOME: dir,
-      CDKTF_OUTDIR: join(dir, 'cdktf.out'),
-      TF_VAR_ssh_public_key: TEST_SSH_KEYS.dev,
-      [STATE_PASSPHRASE_ENV]: TEST_STATE_PASSPHRASE,
-      GITHUB_STEP_SUMMARY: '',
-    };
+    const env = cliEnvironment(toolchain!, fake, dir);
     const cycle = cycleCommands({ env, outdir: join(dir, 'cdktf.out') });
     const lines: string[] = [];
     const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };

@@ -278,3 +278,40 @@ export async function stopFakeCloud(fake: FakeHcloud | undefined, ws: Workspace 
   await fake?.stop();
   ws?.dispose();
 }
+
+/**
+ * The environment the operator CLI gets in a lifecycle test: the toolchain, the fake's endpoint
+ * and token, a private HOME and synth folder under `dir`, an admin key, the state passphrase.
+ */
+export function cliEnvironment(
+  toolchain: Toolchain,
+  fake: { readonly env: Record<string, string> },
+  dir: string,
+  sshKey: string = TEST_SSH_KEYS.dev,
+): NodeJS.ProcessEnv {
+  return {
+    ...toolchain.env,
+    ...fake.env,
+    HOME: dir,
+    CDKTF_OUTDIR: join(dir, 'cdktf.out'),
+    TF_VAR_ssh_public_key: sshKey,
+    [STATE_PASSPHRASE_ENV]: TEST_STATE_PASSPHRASE,
+    GITHUB_STEP_SUMMARY: '',
+  };
+}
+
+/** A fake API and a temp dir for one lifecycle test file; `stop` removes both. */
+export async function fakeAndDir(
+  prefix: string,
+): Promise<{ fake: FakeHcloud; dir: string; stop: () => Promise<void> }> {
+  const fake = await FakeHcloud.start();
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return {
+    fake,
+    dir,
+    stop: async () => {
+      await fake.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
