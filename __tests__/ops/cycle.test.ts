@@ -371,6 +371,7 @@ describe('job summaries', () => {
     addresses: { 'trading-dev-control-plane-ipv4': '198.18.0.11', 'trading-dev-kafka-ipv4': '198.18.0.10' },
     readiness: '2/2 nodes Ready after 95 s',
     poweredOn: [],
+    orphans: [],
     seconds: 140,
   };
   const after = {
@@ -533,7 +534,7 @@ describe('ensureUp (scripted engine)', () => {
     const s = scriptedEngine(DEV_STACK, [REAL_OUTPUT]);
     const d = deps('dev', s.engine);
     const r = await ensureUp(d, 'dev', { wait: false });
-    expect(s.runs).toEqual(['apply dev', 'apply dev']);
+    expect(s.runs).toEqual(['show dev-persistent', 'apply dev', 'apply dev']);
     expect(s.synths.map((v) => v.SERVER_TYPE_CHOICE)).toEqual(['{"dev":{}}', '{"dev":{"kafka":"cpx32"}}']);
     expect(s.synths[0].SERVER_TYPES_DEV).toBe('');
     expect(r).toMatchObject({
@@ -563,7 +564,7 @@ describe('ensureUp (scripted engine)', () => {
     await expect(ensureUp(deps('prod', engine), 'prod', { wait: false })).rejects.toThrow(
       /controlPlane \(role control-plane\): every candidate is sold out in fsn1: cpx32, cx33, ccx23/,
     );
-    expect(s.runs).toEqual(['apply prod', 'apply prod', 'apply prod']);
+    expect(s.runs).toEqual(['show prod-persistent', 'apply prod', 'apply prod', 'apply prod']);
   });
 
   test('any other failure stops at once with the engine output', async () => {
@@ -571,7 +572,7 @@ describe('ensureUp (scripted engine)', () => {
     await expect(ensureUp(deps('dev', s.engine), 'dev', { wait: false })).rejects.toThrow(
       /apply of dev failed \(exit 1\):\nError: uniqueness_error/,
     );
-    expect(s.runs).toEqual(['apply dev']);
+    expect(s.runs).toEqual(['show dev-persistent', 'apply dev']);
   });
 
   test('waiting needs a prober (SSH_PRIVATE_KEY_FILE): refused before anything is touched', async () => {

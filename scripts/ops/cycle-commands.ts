@@ -16,6 +16,7 @@ import { calendarFor } from '../../environments/calendars';
 import { priceListFromPricing, priceListFromTable } from '../../lib/cost';
 import type { Command, CommandIo } from './command';
 import {
+  choiceVars,
   CycleError,
   destroyAll,
   downSummary,
@@ -32,7 +33,9 @@ import {
 import { destroyVms } from './destroy-vms';
 import { ProjectEngine, type Engine } from './engine';
 import { HcloudClient } from './hcloud';
-import { requireStatePassphrase } from './identity-store';
+import { clusterVars, requireStatePassphrase } from './identity-store';
+import { runLimitsFromEnv } from './run-limits';
+import { STATE_PASSPHRASE_ENV } from '../../lib/state-encryption';
 import { costSoFar } from './read-commands';
 import { appendStepSummary } from './summary';
 
@@ -132,9 +135,12 @@ export function cycleCommands(options: CycleCommandOptions = {}): Readonly<Recor
     const client = options.client ?? HcloudClient.fromEnv(env, (l) => log(`  ${l}`));
     const outdir = (flags.outdir as string | undefined) ?? options.outdir;
     const keyFile = env.SSH_PRIVATE_KEY_FILE;
+    // One deadline for the whole command (checked before anything runs: see `run` below).
+    const limits = runLimitsFromEnv(env, (options.now ?? (() => new Date()))().getTime());
     return {
       client,
-      engine: options.engine ?? new ProjectEngine({ outdir, env, log }),
+      limits,
+      engine: options.engine ?? new ProjectEngine({ outdir, env, log, limits }),
       prober: options.prober ?? (keyFile ? sshProber({ keyFile }) : undefined),
       sweep:
         options.sweep ??
@@ -206,6 +212,12 @@ export function cycleCommands(options: CycleCommandOptions = {}): Readonly<Recor
           io.err(`${name}: ${(e as Error).message}`);
           return 1;
         }
+      }
+      try {
+        runLimitsFromEnv(options.env ?? process.env);
+      } catch (e) {
+        io.err(`${name}: ${(e as Error).message}`);
+        return 2;
       }
       const deps = depsFor(io, parsed.flags);
       try {
@@ -279,13 +291,33 @@ export function cycleCommands(options: CycleCommandOptions = {}): Readonly<Recor
       { positional: ['env'], flags: { 'dry-run': 'boolean' } },
       async (deps, a) => {
         const { env } = environmentNamed(a.positional.env);
-        const deleted = await deps.sweep({
-          environment: env.name,
-          cluster: env.clusterName,
-          clusterResources: false,
-          dryRun: Boolean(a.flags['dry-run']),
-          log: deps.log,
-        });
+        const sweep = () =>
+          deps.sweep({
+            environment: env.name,
+            cluster: env.clusterName,
+            clusterResources: false,
+            dryRun: Boolean(a.flags['dry-run']),
+            log: deps.log,
+          });
+        // Under the cluster stack's state lock when the state can be read (no run may be
+        // creating servers meanwhile); without it (the state lost, unreadable, or no
+        // passphrase here) this is the way out, so it goes on and says so.
+        const processEnv = options.env ?? process.env;
+        const reachable =
+          !a.flags['dry-run'] &&
+          processEnv.STATE_BACKEND !== 'none' &&
+          Boolean(processEnv[STATE_PASSPHRASE_ENV]) &&
+          deps.engine.holdLock !== undefined;
+        let deleted: Awaited<ReturnType<typeof sweep>>;
+        if (reachable) {
+          await deps.engine.synth(choiceVars(env.name, {}));
+          deleted = await deps.engine.holdLock!(env.name, clusterVars(undefined, env.name), sweep);
+        } else {
+          deps.log(
+            `destroy-vms: ${a.flags['dry-run'] ? 'dry run: no lock needed' : 'WITHOUT the state lock (no readable state here: STATE_BACKEND=none or no state passphrase); make sure no other run is applying'}`,
+          );
+          deleted = await sweep();
+        }
         deps.summary?.(
           `### destroy-vms ${env.name}${a.flags['dry-run'] ? ' (dry run)' : ''}\n\n${deleted.length ? deleted.map((s) => `- ${s.name}`).join('\n') : 'no servers'}\n`,
         );

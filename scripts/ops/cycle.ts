@@ -37,6 +37,8 @@ import {
   type ServerTypeChoice,
 } from '../../lib/server-type-choice';
 import { runChild, tail, type Engine, type StackJson } from './engine';
+import { anyClusterResource, deleteOrphans, findClusterOrphans, primaryIpAddress, stateIds } from './orphans';
+import { STATE_LOCKED, secondsLeft, type RunLimits } from './run-limits';
 import {
   bootMaterialFor,
   clusterVars,
@@ -99,6 +101,8 @@ export interface CycleDeps {
   readonly costOfDay?: (env: ResolvedEnvironment, observation: Observation) => Promise<string | undefined>;
   /** Where the cluster identity is kept. @default - the persistent stack's encrypted state, through `engine` */
   readonly identity?: IdentityStore;
+  /** The run's deadline (the readiness wait ends before it). @default - none */
+  readonly limits?: RunLimits;
 }
 
 const identityStore = (deps: CycleDeps): IdentityStore =>
@@ -129,9 +133,6 @@ export function environmentNamed(name: string): { config: EnvironmentConfig; env
 export function stacksOf(environment: string): { cluster: string; persistent: string } {
   return { cluster: environment, persistent: `${environment}-persistent` };
 }
-
-/** The engine could not take the state lock: another run holds it. */
-const STATE_LOCKED = /Error acquiring the state lock/;
 
 const APPLY = ['apply', '-auto-approve', '-input=false', '-no-color'] as const;
 const DESTROY = ['destroy', '-auto-approve', '-input=false', '-no-color'] as const;
@@ -474,6 +475,8 @@ export interface UpResult {
   readonly identity: string;
   /** Planned servers that were found powered off and powered on. */
   readonly poweredOn: readonly string[];
+  /** Resources of an interrupted run the state did not know: `server x (deleted)`, `Primary IP y (imported)`. */
+  readonly orphans: readonly string[];
   readonly seconds: number;
 }
 
@@ -497,6 +500,75 @@ async function persistentIps(
   });
   const wanted = [env.controlPlaneIpName, env.kafkaIpName];
   return new Map(ips.filter((p) => wanted.includes(p.name)).map((p) => [p.name, p]));
+}
+
+/** The ids a stack's state holds, by resource type (`show -json`; reads without locking). */
+async function stateIdsOf(
+  engine: Engine,
+  stack: string,
+  vars: Readonly<Record<string, string>>,
+): Promise<Map<string, Set<string>>> {
+  const r = await engine.run(stack, ['show', '-json', '-no-color'], vars);
+  if (r.code !== 0) {
+    throw new CycleError(`could not read the state of ${stack} (exit ${r.code}):\n${tail(r.stderr, 15)}`);
+  }
+  return stateIds(r.stdout.trim() ? JSON.parse(r.stdout) : {});
+}
+
+/**
+ * Imports the environment's Primary IPs that exist at the API but not in the persistent
+ * state (a persistent apply killed after the create): never deleted, a client may know them.
+ */
+async function importPersistentOrphans(
+  deps: CycleDeps,
+  env: ResolvedEnvironment,
+  existing: ReadonlyMap<string, { readonly id: number }>,
+  vars: Readonly<Record<string, string>>,
+): Promise<string[]> {
+  const stack = stacksOf(env.name).persistent;
+  const known = (await stateIdsOf(deps.engine, stack, vars)).get('hcloud_primary_ip') ?? new Set<string>();
+  const imported: string[] = [];
+  for (const [name, ip] of existing) {
+    if (known.has(String(ip.id))) continue;
+    const address = primaryIpAddress(deps.engine.stackJson(stack), name);
+    if (!address) continue;
+    deps.log(
+      `  orphan: importing Primary IP ${name} (id ${ip.id}) into ${stack} as ${address}: at the API, not in the state`,
+    );
+    const r = await deps.engine.run(
+      stack,
+      ['import', '-input=false', '-no-color', address, String(ip.id)],
+      vars,
+    );
+    if (r.code !== 0) {
+      throw new CycleError(
+        `import of Primary IP ${name} (id ${ip.id}) into ${stack} failed (exit ${r.code}):\n${tail(r.stderr || r.stdout, 15)}`,
+      );
+    }
+    imported.push(name);
+  }
+  return imported;
+}
+
+/**
+ * Deletes the environment's cluster resources that the cluster state does not know (a run
+ * killed after a create), holding the state lock so no other run is creating them now.
+ * Nothing labelled at all (a normal morning): nothing to compare, no lock taken.
+ */
+export async function removeClusterOrphans(
+  deps: CycleDeps,
+  env: ResolvedEnvironment,
+  vars: Readonly<Record<string, string>>,
+): Promise<string[]> {
+  const labels = environmentLabels(env);
+  if (!(await anyClusterResource(deps.client, labels))) return [];
+  const stack = stacksOf(env.name).cluster;
+  const work = async () => {
+    const orphans = await findClusterOrphans(deps.client, labels, await stateIdsOf(deps.engine, stack, vars));
+    await deleteOrphans(deps.client, orphans, deps.log);
+    return orphans.map((o) => `${o.kind} ${o.name}`);
+  };
+  return deps.engine.holdLock ? deps.engine.holdLock(stack, vars, work) : work();
 }
 
 /**
@@ -534,6 +606,14 @@ export async function ensureUp(
       .map((p) => [p.name, { id: p.id, name: p.name, ip: p.ip }]),
   );
   let persistentApplied = false;
+  const orphans: string[] = [];
+  if (ips.size > 0) {
+    orphans.push(
+      ...(await importPersistentOrphans(deps, env, ips, persistentVars(ensured.identity, environment))).map(
+        (n) => `Primary IP ${n} (imported)`,
+      ),
+    );
+  }
   if (ips.size < 2) {
     log(`== up ${environment}: Primary IPs missing (${ips.size}/2 exist): apply ${stacks.persistent}`);
     const r = await engine.run(stacks.persistent, APPLY, persistentVars(ensured.identity, environment));
@@ -549,6 +629,11 @@ export async function ensureUp(
       `== up ${environment}: Primary IPs exist (${[...ips.values()].map((p) => `${p.name} ${p.ip}`).join(', ')}); ${stacks.persistent} not applied`,
     );
   }
+
+  // What an interrupted run created but never wrote down would clash by name in the apply.
+  orphans.push(
+    ...(await removeClusterOrphans(deps, env, clusterVars(boot, environment))).map((o) => `${o} (deleted)`),
+  );
 
   // Cluster stack, with the capacity fallback.
   const attempts: ApplyAttempt[] = [];
@@ -597,7 +682,9 @@ export async function ensureUp(
     const host = ips.get(env.controlPlaneIpName)?.ip;
     if (!host) throw new CycleError(`Primary IP ${env.controlPlaneIpName} not found after the apply`);
     const expectedNodes = [...env.controlPlanes, ...env.kafkaNodes, ...env.appNodes].map((s) => s.name);
-    const timeout = opts.waitTimeoutSeconds ?? 900;
+    // Never past the run's deadline (kept below the job's timeout-minutes).
+    const asked = opts.waitTimeoutSeconds ?? 900;
+    const timeout = deps.limits ? Math.max(1, Math.min(asked, secondsLeft(deps.limits) - 30)) : asked;
     log(
       `== up ${environment}: waiting for the k3s API at ${host} and ${expectedNodes.length} nodes Ready (at most ${timeout} s)`,
     );
@@ -636,6 +723,7 @@ export async function ensureUp(
         ? `kept; added ${ensured.added.join(', ')}`
         : 'kept',
     poweredOn,
+    orphans,
     seconds: (Date.now() - started) / 1000,
   };
   log(
@@ -676,15 +764,16 @@ export async function ensureDown(deps: CycleDeps, environment: string): Promise<
   // The destroy evaluates the configuration, user data included: pass the real boot material
   // (a stub only when no identity is stored, e.g. after a lost persistent state).
   const stored = await identityStore(deps).load(environment);
+  // A lock held by another run makes the engine throw (StateLockedError, with the command
+  // that clears a dead run's lock): never sweep under a running engine.
   const r = await engine.run(
     stacks.cluster,
     DESTROY,
     clusterVars(stored ? bootMaterialFor(env, stored) : undefined, environment),
   );
   if (r.code !== 0 && STATE_LOCKED.test(r.stderr)) {
-    // Someone else is applying or destroying this stack: never sweep under a running engine.
     throw new CycleError(
-      `destroy of ${stacks.cluster} failed: its state is locked by another run; nothing swept. Wait for that run, or see 'force-unlock' if it died:\n${tail(r.stderr, 20)}`,
+      `destroy of ${stacks.cluster} failed: its state is locked by another run; nothing swept:\n${tail(r.stderr, 20)}`,
     );
   }
   if (r.code !== 0) {
@@ -698,12 +787,16 @@ export async function ensureDown(deps: CycleDeps, environment: string): Promise<
       .map(([k, v]) => `${k}=${v}`)
       .join(',')}; never the Primary IPs)`,
   );
-  const swept = await deps.sweep({
-    environment,
-    cluster: env.clusterName,
-    clusterResources: true,
-    log: (l) => log(`  ${l}`),
-  });
+  // Under the state lock: no other run may be creating what the sweep deletes.
+  const sweep = () =>
+    deps.sweep({
+      environment,
+      cluster: env.clusterName,
+      clusterResources: true,
+      log: (l) => log(`  ${l}`),
+    });
+  const downVars = clusterVars(stored ? bootMaterialFor(env, stored) : undefined, environment);
+  const swept = engine.holdLock ? await engine.holdLock(stacks.cluster, downVars, sweep) : await sweep();
   const after = await observeEnvironment(deps.client, env);
   if (after.servers.length > 0 || after.other.length > 0) {
     throw new CycleError(
@@ -885,6 +978,9 @@ export function upSummary(r: UpResult): string {
     ],
     ['identity', r.identity],
     ...(r.poweredOn.length ? [['powered on', r.poweredOn.join(', ')] as [string, string]] : []),
+    ...(r.orphans.length
+      ? [['orphans of an interrupted run', r.orphans.join(', ')] as [string, string]]
+      : []),
     ['nodes', r.readiness],
     ['time', `${r.seconds.toFixed(0)} s`],
   ];

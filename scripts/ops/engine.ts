@@ -10,6 +10,15 @@
 import { spawn, spawnSync } from 'child_process';
 import { existsSync, mkdirSync, readFileSync } from 'fs';
 import { dirname, join, resolve } from 'path';
+import {
+  DeadlineError,
+  parseLockInfo,
+  secondsLeft,
+  STATE_LOCKED,
+  StateLockedError,
+  staleLockDecision,
+  type RunLimits,
+} from './run-limits';
 
 /** The repository root (scripts/ops/../..). */
 export const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -33,6 +42,11 @@ export interface Engine {
   run(stack: string, args: readonly string[], vars?: Readonly<Record<string, string>>): Promise<EngineRun>;
   /** The synthesized `cdk.tf.json` of a stack. */
   stackJson(stack: string): StackJson;
+  /**
+   * Runs `fn` while holding the stack's state lock (as the engine takes it), so nothing the
+   * engine does on that stack runs meanwhile. @default - no lock (test engines)
+   */
+  holdLock?<T>(stack: string, vars: Readonly<Record<string, string>>, fn: () => Promise<T>): Promise<T>;
 }
 
 /** The parts of a synthesized stack the cycle reads. */
@@ -56,6 +70,22 @@ export interface ProjectEngineOptions {
   readonly log?: (line: string) => void;
   /** Time limit of one engine command, in seconds. @default 1800 */
   readonly timeoutSeconds?: number;
+  /** The run's deadline, lock timeout and stale-lock rule. @default - no deadline, -lock-timeout 120 s, locks never cleared */
+  readonly limits?: RunLimits;
+}
+
+/** Engine commands that take the state lock (they get `-lock-timeout`). */
+const LOCKING = new Set(['apply', 'destroy', 'plan', 'import', 'refresh', 'console', 'taint', 'untaint']);
+const LOCKING_STATE = new Set(['rm', 'mv', 'push', 'replace-provider']);
+
+/** `args` with `-lock-timeout=<s>s` after the (sub)command, for commands that lock. */
+export function withLockTimeout(args: readonly string[], seconds: number): string[] {
+  if (args.some((a) => a.startsWith('-lock-timeout') || a === '-lock=false')) return [...args];
+  const flag = `-lock-timeout=${seconds}s`;
+  if (LOCKING.has(args[0] ?? '')) return [args[0]!, flag, ...args.slice(1)];
+  if (args[0] === 'state' && LOCKING_STATE.has(args[1] ?? ''))
+    return [args[0], args[1]!, flag, ...args.slice(2)];
+  return [...args];
 }
 
 /** The engine binary and CLI config to use, as scripts/tf.sh picks them. */
@@ -218,6 +248,7 @@ export class ProjectEngine implements Engine {
   private readonly env: NodeJS.ProcessEnv;
   private readonly log: (line: string) => void;
   private readonly timeoutSeconds: number;
+  private readonly limits?: RunLimits;
   private located?: { engine: string; cliConfig?: string };
   private readonly initialized = new Set<string>();
 
@@ -226,6 +257,7 @@ export class ProjectEngine implements Engine {
     this.outdir = resolve(REPO_ROOT, opts.outdir ?? this.env.CDKTF_OUTDIR ?? 'cdktf.out');
     this.log = opts.log ?? (() => undefined);
     this.timeoutSeconds = opts.timeoutSeconds ?? 1800;
+    this.limits = opts.limits;
   }
 
   async synth(vars: Readonly<Record<string, string>> = {}): Promise<void> {
@@ -260,12 +292,167 @@ export class ProjectEngine implements Engine {
     if (!existsSync(join(dir, 'cdk.tf.json')))
       throw new Error(`no synthesized stack '${stack}' in ${this.outdir}`);
     if (!this.initialized.has(stack) && !existsSync(join(dir, '.terraform'))) await this.init(stack);
-    const first = await this.exec(stack, args, vars);
-    if (first.code !== 0 && NEEDS_INIT.test(first.stderr)) {
+    const locking = withLockTimeout(args, this.limits?.lockTimeoutSeconds ?? 120);
+    let result = await this.exec(stack, locking, vars);
+    if (result.code !== 0 && NEEDS_INIT.test(result.stderr)) {
       await this.init(stack);
-      return this.exec(stack, args, vars);
+      result = await this.exec(stack, locking, vars);
     }
-    return first;
+    if (result.code !== 0 && STATE_LOCKED.test(result.stderr) && (await this.clearStaleLock(stack, result))) {
+      result = await this.exec(stack, locking, vars);
+    }
+    if (result.code !== 0 && STATE_LOCKED.test(result.stderr)) {
+      const info = parseLockInfo(result.stderr);
+      throw new StateLockedError(
+        stack,
+        info,
+        info
+          ? staleLockDecision(info, this.limits ?? { maxRunSeconds: Infinity, clearStaleLocks: false }).reason
+          : tail(result.stderr, 12),
+      );
+    }
+    return result;
+  }
+
+  /**
+   * A lock the engine could not take after `-lock-timeout`: clears it when the rule says it
+   * was left by a killed run (logged with the reason); false when it stays.
+   */
+  private async clearStaleLock(stack: string, failed: EngineRun): Promise<boolean> {
+    const info = parseLockInfo(failed.stderr);
+    if (!info || !this.limits) return false;
+    const decision = staleLockDecision(info, this.limits);
+    if (!decision.clear) return false;
+    this.log(`  [${stack}] clearing a stale state lock: ${decision.reason}`);
+    const r = await this.exec(stack, ['force-unlock', '-force', '-no-color', info.id]);
+    if (r.code !== 0) {
+      this.log(`  [${stack}] force-unlock failed (exit ${r.code}): ${tail(r.stderr || r.stdout, 5)}`);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Holds the stack's state lock while `fn` runs: `console` takes the lock as any engine
+   * command does (with `-lock-timeout`) and keeps it while its input stays open; it answers a
+   * marker once it holds it. Closing its input releases the lock. Killed outright, it leaves
+   * the lock behind like any engine (the stale-lock rule then applies).
+   */
+  async holdLock<T>(stack: string, vars: Readonly<Record<string, string>>, fn: () => Promise<T>): Promise<T> {
+    const dir = this.stackDir(stack);
+    if (!existsSync(join(dir, 'cdk.tf.json')))
+      throw new Error(`no synthesized stack '${stack}' in ${this.outdir}`);
+    if (!this.initialized.has(stack) && !existsSync(join(dir, '.terraform'))) await this.init(stack);
+    const marker = `ops-holds-the-lock-${process.pid}`;
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const holder = this.startConsole(stack, vars);
+      const held = await holder.until(marker);
+      if (held.ok) {
+        try {
+          return await fn();
+        } finally {
+          await holder.release();
+        }
+      }
+      const failed = { code: held.code, stdout: '', stderr: held.output, seconds: 0 };
+      if (STATE_LOCKED.test(held.output) && attempt === 1 && (await this.clearStaleLock(stack, failed)))
+        continue;
+      if (STATE_LOCKED.test(held.output)) {
+        const info = parseLockInfo(held.output);
+        throw new StateLockedError(
+          stack,
+          info,
+          info
+            ? staleLockDecision(info, this.limits ?? { maxRunSeconds: Infinity, clearStaleLocks: false })
+                .reason
+            : tail(held.output, 12),
+        );
+      }
+      throw new Error(
+        `could not take the state lock of ${stack} (exit ${held.code}):\n${tail(held.output, 20)}`,
+      );
+    }
+    throw new Error(`could not take the state lock of ${stack}`);
+  }
+
+  /** `console` on a stack, fed `"<marker>"` so its answer says when it holds the lock. */
+  private startConsole(
+    stack: string,
+    vars: Readonly<Record<string, string>>,
+  ): {
+    until: (marker: string) => Promise<{ ok: boolean; code: number; output: string }>;
+    release: () => Promise<void>;
+  } {
+    if (interrupts.signal) throw new InterruptedError(interrupts.signal, 'taking the state lock');
+    this.located ??= locateEngine(this.env);
+    const { engine, cliConfig } = this.located;
+    const args = withLockTimeout(['console', '-no-color'], this.limits?.lockTimeoutSeconds ?? 120);
+    const child = spawn(engine, args, {
+      cwd: this.stackDir(stack),
+      env: {
+        ...this.env,
+        ...vars,
+        ...(cliConfig ? { TF_CLI_CONFIG_FILE: cliConfig } : {}),
+        CHECKPOINT_DISABLE: '1',
+        TF_IN_AUTOMATION: '1',
+      },
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    if (child.pid) interrupts.started(child.pid);
+    let output = '';
+    const listeners = new Set<() => void>();
+    const seen = (d: Buffer) => {
+      output += d.toString('utf8');
+      for (const l of listeners) l();
+    };
+    child.stdout.on('data', seen);
+    child.stderr.on('data', seen);
+    const closed = new Promise<number>((r) => {
+      child.on('error', (e) => {
+        output += String(e);
+        r(127);
+      });
+      child.on('close', (c) => r(c ?? 1));
+    });
+    void closed.then(() => child.pid && interrupts.ended(child.pid));
+    const limit = Math.min(this.limits?.lockTimeoutSeconds ?? 120, 600) + 120;
+    return {
+      until: async (marker) => {
+        child.stdin.write(`"${marker}"\n`);
+        const answered = new Promise<void>((r) => {
+          const check = () => output.includes(marker) && r();
+          listeners.add(check);
+          check();
+        });
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<'timeout'>(
+          (r) => (timer = setTimeout(() => r('timeout'), limit * 1000)),
+        );
+        const first = await Promise.race([answered.then(() => 'held' as const), closed, timedOut]);
+        clearTimeout(timer);
+        if (first === 'held') return { ok: true, code: 0, output };
+        if (first === 'timeout') {
+          if (child.pid) killGroup(child.pid, 'SIGINT');
+          return {
+            ok: false,
+            code: await closed,
+            output: `${output}\n[ops] console did not answer in ${limit} s`,
+          };
+        }
+        return { ok: false, code: first, output };
+      },
+      release: async () => {
+        child.stdin.end();
+        let timer: NodeJS.Timeout | undefined;
+        const gone = await Promise.race([
+          closed.then(() => true),
+          new Promise<false>((r) => (timer = setTimeout(() => r(false), 60_000))),
+        ]);
+        clearTimeout(timer);
+        if (!gone && child.pid) killGroup(child.pid, 'SIGINT');
+      },
+    };
   }
 
   private async init(stack: string): Promise<void> {
@@ -303,10 +490,13 @@ export class ProjectEngine implements Engine {
     };
     const verb = args[0];
     const progress = verb === 'apply' || verb === 'destroy';
+    // Bounded by the run's deadline: at the deadline the engine gets SIGINT and writes its state.
+    const left = this.limits ? secondsLeft(this.limits) : Infinity;
+    if (left <= 0) throw new DeadlineError(`${verb ?? 'engine'} of ${stack}`, this.limits!.deadline);
     return runChild(engine, args, {
       cwd: this.stackDir(stack),
       env,
-      timeoutSeconds: this.timeoutSeconds,
+      timeoutSeconds: Math.min(this.timeoutSeconds, left),
       onLine: progress
         ? (line) => {
             if (PROGRESS.test(line)) this.log(`  [${stack}] ${line.trim()}`);
