@@ -12,6 +12,7 @@ export default tseslint.config(
       '.toolchain/',
       '.build/',
       'dist/',
+      'scripts/ops/dist/',
     ],
   },
   js.configs.recommended,

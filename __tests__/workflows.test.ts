@@ -317,19 +317,26 @@ function runContexts(options: {
   secrets?: Record<string, string>;
   matrix?: Record<string, Value>;
   needs?: Record<string, { result: string; outputs?: Record<string, string> }>;
+  /** The cron line that fired (`github.event.schedule`). */
+  schedule?: string;
+  /** Step outputs by step id. */
+  steps?: Record<string, { outputs: Record<string, string> }>;
 }): Contexts {
   return {
     github: {
       event_name: options.event,
       repository: 'team/hetzner-trading',
-      event: { pull_request: { head: { repo: { full_name: 'team/hetzner-trading' } } } },
+      event: {
+        pull_request: { head: { repo: { full_name: 'team/hetzner-trading' } } },
+        ...(options.schedule === undefined ? {} : { schedule: options.schedule }),
+      },
     },
     inputs: options.inputs ?? {},
     vars: options.vars ?? {},
     secrets: options.secrets ?? {},
     matrix: options.matrix ?? {},
     needs: (options.needs ?? {}) as Value,
-    steps: {},
+    steps: (options.steps ?? {}) as Value,
     env: {},
     runner: { temp: '/tmp/runner', os: 'Linux' },
   };
@@ -645,16 +652,32 @@ function cronValues(field: string, min: number, max: number): number[] {
 describe('daily-cycle.yml', () => {
   const job = daily.jobs.cycle;
 
-  test('a frequent UTC schedule, on every day: the guard decides, not the cron', () => {
-    const crons: string[] = daily.on.schedule.map((s: { cron: string }) => s.cron);
-    expect(crons).toHaveLength(1);
-    const [minute, hour, dayOfMonth, month, dayOfWeek] = crons[0].split(/\s+/);
-    expect([hour, dayOfMonth, month, dayOfWeek]).toEqual(['*', '*', '*', '*']);
-    const minutes = cronValues(minute, 0, 59);
-    const gaps = minutes.map((m, i) => (i + 1 < minutes.length ? minutes[i + 1] : minutes[0] + 60) - m);
-    expect(Math.max(...gaps)).toBeLessThanOrEqual(15);
-    // GitHub runs nothing more often than every 5 minutes.
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(5);
+  // Each cron line, and the environment it belongs to (the render's map: __tests__/lib/schedule.test.ts
+  // proves the lines against the calendars).
+  const crons: string[] = daily.on.schedule.map((s: { cron: string }) => s.cron);
+  const lineOf = (environment: string) =>
+    crons.find(
+      (c) =>
+        resolve(
+          job.strategy!.matrix!.environment,
+          runContexts({ event: 'schedule', schedule: c }),
+        )?.toString() === environment,
+    )!;
+
+  test('a UTC schedule rendered from the calendars: never minute 0, at most every 5 minutes, every environment on it', () => {
+    expect(crons.length).toBeGreaterThan(ENV_NAMES.length);
+    for (const cron of crons) {
+      const [minute] = cron.split(/\s+/);
+      const minutes = cronValues(minute, 0, 59);
+      expect({ cron, top: minutes.includes(0) }).toEqual({ cron, top: false });
+      const gaps = minutes.slice(1).map((m, i) => m - minutes[i]);
+      expect({ cron, gap: Math.min(5, ...gaps) }).toEqual({ cron, gap: 5 });
+    }
+    for (const environment of ENV_NAMES)
+      expect({ environment, line: lineOf(environment) }).toEqual({
+        environment,
+        line: expect.any(String),
+      });
   });
 
   test('manual dispatch: environment (the environments in code), action guard|up|down|recreate, dry_run', () => {
@@ -668,15 +691,30 @@ describe('daily-cycle.yml', () => {
     expect(inputs.dry_run).toMatchObject({ type: 'boolean', default: false });
   });
 
-  test('scheduled: one job per environment in CYCLE_ENVIRONMENTS; skipped without it; dispatch: the chosen one', () => {
-    const matrix = (c: Contexts) => resolve(job.strategy!.matrix!.environment, c);
-    const scheduled = runContexts({ event: 'schedule', vars: { CYCLE_ENVIRONMENTS: '["dev","prod"]' } });
-    expect(condition(job.if, scheduled)).toBe(true);
-    expect(matrix(scheduled)).toEqual(['dev', 'prod']);
-    expect(matrix(runContexts({ event: 'schedule', vars: { CYCLE_ENVIRONMENTS: '["dev"]' } }))).toEqual([
-      'dev',
-    ]);
-    expect(condition(job.if, runContexts({ event: 'schedule' }))).toBe(false);
+  test('scheduled: the environment of the line that fired, if CYCLE_ENVIRONMENTS lists it; skipped without it; dispatch: the chosen one', () => {
+    const matrix = (c: Contexts) => (job.strategy!.matrix!.environment as string[]).map((e) => resolve(e, c));
+    for (const environment of ENV_NAMES) {
+      const line = lineOf(environment);
+      const on = (vars: Record<string, string>) => runContexts({ event: 'schedule', schedule: line, vars });
+      expect(condition(job.if, on({ CYCLE_ENVIRONMENTS: JSON.stringify(ENV_NAMES) }))).toBe(true);
+      expect(matrix(on({ CYCLE_ENVIRONMENTS: JSON.stringify(ENV_NAMES) }))).toEqual([environment]);
+      expect(condition(job.if, on({ CYCLE_ENVIRONMENTS: JSON.stringify([environment]) }))).toBe(true);
+      // Another environment's opt-in does not run this one's lines; no variable runs nothing.
+      expect(
+        condition(
+          job.if,
+          on({ CYCLE_ENVIRONMENTS: JSON.stringify(ENV_NAMES.filter((e) => e !== environment)) }),
+        ),
+      ).toBe(false);
+      expect(condition(job.if, on({}))).toBe(false);
+    }
+    // A line the map does not know (a hand edit) runs nothing.
+    const unknown = runContexts({
+      event: 'schedule',
+      schedule: '9 9 * * *',
+      vars: { CYCLE_ENVIRONMENTS: '["dev","prod"]' },
+    });
+    expect(condition(job.if, unknown)).toBe(false);
     const dispatched = runContexts({
       event: 'workflow_dispatch',
       inputs: { environment: 'prod', action: 'up' },
@@ -684,6 +722,64 @@ describe('daily-cycle.yml', () => {
     expect(condition(job.if, dispatched)).toBe(true);
     expect(matrix(dispatched)).toEqual(['prod']);
     expect(job.strategy!['fail-fast']).toBe(false);
+  });
+
+  describe('the decide step: the bundled guard --dry-run first, the rest only when there is something to do', () => {
+    const decideStep = job.steps.find((s) => s.id === 'decide')!;
+    const after = job.steps.slice(job.steps.indexOf(decideStep) + 1, -1);
+    const ctx = (event: 'schedule' | 'workflow_dispatch', done: string | undefined, action = 'guard') =>
+      runContexts({
+        event,
+        matrix: { environment: 'dev' },
+        inputs: event === 'workflow_dispatch' ? { environment: 'dev', action, dry_run: false } : {},
+        steps: done === undefined ? {} : { decide: { outputs: { action: 'x', done } } },
+      });
+
+    test('it runs node on the committed bundle, with the token of its environment, before node_modules', () => {
+      expect(decideStep.run).toBe('exec node scripts/ops/dist/guard-decide.cjs "$ENVIRONMENT"');
+      const names = job.steps.map((s) => s.run ?? s.uses ?? '');
+      expect(job.steps.indexOf(decideStep)).toBeLessThan(
+        names.findIndex((n) => /setup-node|actions\/cache|npm ci/.test(n)),
+      );
+      const token = (environment: string) =>
+        resolve(
+          decideStep.env!.HCLOUD_TOKEN,
+          runContexts({
+            event: 'schedule',
+            matrix: { environment },
+            secrets: { HCLOUD_TOKEN_DEV: 'd', HCLOUD_TOKEN_PROD: 'p' },
+          }),
+        );
+      expect([token('dev'), token('prod'), token('staging')]).toEqual(['d', 'p', '']);
+    });
+
+    test('scheduled and manual guard runs decide; manual up/down/recreate skip it', () => {
+      expect(condition(decideStep.if, ctx('schedule', undefined))).toBe(true);
+      expect(condition(decideStep.if, ctx('workflow_dispatch', undefined, 'guard'))).toBe(true);
+      for (const action of ['up', 'down', 'recreate'])
+        expect(condition(decideStep.if, ctx('workflow_dispatch', undefined, action))).toBe(false);
+    });
+
+    test('done: every later step but the cleanup is skipped; not done (or no decide): they run', () => {
+      expect(after.length).toBeGreaterThanOrEqual(6);
+      for (const step of after) {
+        const where = step.name ?? step.uses;
+        expect({ where, done: condition(step.if, ctx('schedule', 'true')) }).toEqual({ where, done: false });
+        const cacheMiss = {
+          ...ctx('schedule', 'false'),
+          steps: {
+            decide: { outputs: { done: 'false' } },
+            'node-modules': { outputs: { 'cache-hit': 'false' } },
+          },
+        };
+        expect({ where, run: condition(step.if, cacheMiss) }).toEqual({ where, run: true });
+        const manualUp = {
+          ...ctx('workflow_dispatch', undefined, 'up'),
+          steps: { 'node-modules': { outputs: { 'cache-hit': 'false' } } },
+        };
+        expect({ where, run: condition(step.if, manualUp) }).toEqual({ where, run: true });
+      }
+    });
   });
 
   test("each leg runs in its environment's GitHub environment without creating deployments", () => {
@@ -757,7 +853,9 @@ describe('daily-cycle.yml', () => {
   test('the job checks the configuration and writes the SSH key before running the command, and removes it after', () => {
     const names = job.steps.map((s) => s.run ?? s.uses ?? '');
     const index = (pattern: RegExp) => names.findIndex((n) => pattern.test(n));
-    expect(index(/preflight\.sh/)).toBeGreaterThan(index(/npm ci/));
+    // The configuration is checked first, on every run (a missing secret fails loudly even on a quiet day).
+    expect(index(/preflight\.sh/)).toBeLessThan(index(/guard-decide/));
+    expect(index(/guard-decide/)).toBeLessThan(index(/npm ci/));
     expect(index(/ssh-key\.sh/)).toBeGreaterThan(index(/preflight\.sh/));
     expect(index(/scripts\/ops\/ops\.sh/)).toBeGreaterThan(index(/ssh-key\.sh/));
     const cleanup = job.steps[job.steps.length - 1];
