@@ -1,5 +1,12 @@
-import { billedHoursPerDay, marketHoursPerDay, uptimeSummary, type TradingCalendarConfig } from './calendar';
+import {
+  billedHoursPerDay,
+  marketHoursPerDay,
+  transitions,
+  uptimeSummary,
+  type TradingCalendarConfig,
+} from './calendar';
 import type { ResolvedEnvironment } from './environment';
+import { checkSchedule, CRON_LAG_MINUTES, type CronLine } from './schedule';
 
 /** The parts of the API's `GET /pricing` answer (hcloud-go `schema.Pricing`) a cost estimate needs. */
 export interface Pricing {
@@ -356,4 +363,120 @@ export function scheduleCost(
     alwaysOnMonthNet: complete && alwaysOn !== null ? money(alwaysOn + ipMonth!) : null,
     missingPrices: missing,
   };
+}
+
+// ----- the scheduler: GitHub Actions runner minutes, and the cron's lag -------------------
+
+/**
+ * GitHub-hosted runner price, a dated fact: Linux 2-core (ubuntu-24.04, what the workflows
+ * use) at $0.006 per minute from 2026-01-01; every job is billed in whole minutes, rounded
+ * up. Private repositories on the free plan include 2,000 minutes a month (public: free).
+ */
+export const RUNNER_PRICE = {
+  runner: 'GitHub-hosted Linux 2-core (ubuntu-24.04)',
+  usdPerMinute: 0.006,
+  since: '2026-01-01',
+  source:
+    'docs.github.com/en/billing/reference/actions-runner-pricing (Linux 2-core $0.006/min from 2026-01-01; each job rounded up to a whole minute)',
+  freeMinutesPerMonth: 2000,
+} as const;
+
+/**
+ * Assumed whole minutes of a job that acts (the decide step, then node_modules, OpenTofu and
+ * the apply or destroy); a job that decides nothing is one minute (measured well under 30 s).
+ */
+export const ACTION_JOB_MINUTES = { up: 15, down: 5 } as const;
+
+/** What an environment's guard schedule costs in runner minutes. */
+export interface SchedulerCost {
+  readonly environment: string;
+  readonly runner: string;
+  readonly priceSource: string;
+  readonly usdPerMinute: number;
+  /** Jobs of the rendered schedule in an average month (the 365 days from `from`, / 12). */
+  readonly jobsPerMonth: number;
+  /** Most jobs on a trading day / another day (weekly lines; dated early-close lines on top). */
+  readonly jobsPerTradingDay: number;
+  readonly jobsPerOtherDay: number;
+  /** Billed minutes: one per job, plus the longer up and down jobs of each trading day. */
+  readonly minutesPerMonth: number;
+  readonly usdPerMonth: number;
+  /** The same for today's every-10-minutes cron (144 jobs a day), for comparison. */
+  readonly everyTenMinutes: { readonly jobsPerMonth: number; readonly usdPerMonth: number };
+  /** How the minutes were counted, in words. */
+  readonly basis: string;
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** The runner minutes and dollars of an environment's cron lines over an average month from `from`. */
+export function schedulerCost(
+  environment: string,
+  cal: TradingCalendarConfig,
+  lines: readonly Pick<CronLine, 'cron' | 'kind'>[],
+  from: string,
+): SchedulerCost {
+  const check = checkSchedule(environment, cal, lines, from, 365);
+  const jobs = check.days.reduce((n, d) => n + d.weekly + d.dated, 0);
+  const most = (kind: string) =>
+    Math.max(0, ...check.days.filter((d) => d.kind === kind).map((d) => d.weekly));
+  const extra = check.windows * (ACTION_JOB_MINUTES.up - 1 + ACTION_JOB_MINUTES.down - 1);
+  const minutes = (jobs + extra) / 12;
+  const tenMinuteJobs = (144 * 365) / 12;
+  return {
+    environment,
+    runner: RUNNER_PRICE.runner,
+    priceSource: `${RUNNER_PRICE.source}, read ${RUNNER_PRICE.since}`,
+    usdPerMinute: RUNNER_PRICE.usdPerMinute,
+    jobsPerMonth: round2(jobs / 12),
+    jobsPerTradingDay: most('trading'),
+    jobsPerOtherDay: most('other'),
+    minutesPerMonth: round2(minutes),
+    usdPerMonth: round2(minutes * RUNNER_PRICE.usdPerMinute),
+    everyTenMinutes: {
+      jobsPerMonth: round2(tenMinuteJobs),
+      usdPerMonth: round2((tenMinuteJobs + extra / 12) * RUNNER_PRICE.usdPerMinute),
+    },
+    basis: `${jobs} jobs over the 365 days from ${from} (rendered schedule, lib/schedule.ts), 1 min each, plus ${check.windows} trading days x (${ACTION_JOB_MINUTES.up} min up + ${ACTION_JOB_MINUTES.down} min down jobs), / 12`,
+  };
+}
+
+/** Billed hours when the cron runs late (lib/schedule.ts CRON_LAG_MINUTES). */
+export interface LaggedHours {
+  readonly lagMinutes: number;
+  /** A regular day: warm-up + session + cool-down + lag, rounded up to whole hours. */
+  readonly billedHoursPerDay: number;
+  /** Σ over the 365 days from `from` of each window + lag rounded up, / 12. */
+  readonly billedHoursPerMonth: number;
+  /** Minutes between the latest first up run (up + lag) and the open, on a regular day. */
+  readonly minutesBeforeOpen: number;
+  /** Hours the exchange is open on a regular day (the lag takes none while minutesBeforeOpen > 0). */
+  readonly marketHoursPerDay: number;
+}
+
+/**
+ * Billed hours with the cron's lag: the cluster comes up at `up` at the earliest (the bill's
+ * upper bound: an on-time morning run) and goes down up to `lagMinutes` after `down` (the
+ * first run after `down` fires late); every window rounded up to whole hours.
+ */
+export function laggedHours(
+  cal: TradingCalendarConfig,
+  from: string,
+  lagMinutes = CRON_LAG_MINUTES,
+): LaggedHours {
+  const windows = transitions(cal, from, 365);
+  const hours = (w: (typeof windows)[number]) =>
+    Math.ceil((Date.parse(w.down) - Date.parse(w.up) + lagMinutes * 60_000) / 3_600_000 - 1e-9);
+  return {
+    lagMinutes,
+    billedHoursPerDay: Math.ceil((billedMinutesPerDay(cal) + lagMinutes) / 60 - 1e-9),
+    billedHoursPerMonth: round2(windows.reduce((n, w) => n + hours(w), 0) / 12),
+    minutesBeforeOpen: cal.warmUpMinutes - lagMinutes,
+    marketHoursPerDay: marketHoursPerDay(cal),
+  };
+}
+
+/** Minutes of a regular day's window (warm-up + session + cool-down). */
+function billedMinutesPerDay(cal: TradingCalendarConfig): number {
+  return marketHoursPerDay(cal) * 60 + cal.warmUpMinutes + cal.coolDownMinutes;
 }

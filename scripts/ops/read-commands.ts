@@ -12,7 +12,8 @@ import { SERVER_TYPE_CHOICE_LABEL } from '../../lib/server-type-choice';
 import { readFileSync } from 'fs';
 import { DateTime } from 'luxon';
 import { ENVIRONMENTS } from '../../environments';
-import { calendarFor } from '../../environments/calendars';
+import { CALENDARS, calendarFor } from '../../environments/calendars';
+import { renderSchedule } from '../../lib/schedule';
 import {
   billedHoursPerDay,
   desiredState,
@@ -31,6 +32,9 @@ import {
   scheduleCost,
   type PriceList,
   type ScheduleCost,
+  laggedHours,
+  RUNNER_PRICE,
+  schedulerCost,
 } from '../../lib/cost';
 import { resolveEnvironment, type ResolvedEnvironment } from '../../lib/environment';
 import type { Command, CommandIo } from './command';
@@ -588,6 +592,7 @@ async function costCommand(
   }
   const prices =
     mode === 'live' ? await livePrices(HcloudClient.fromEnv(deps.env, io.err), now) : priceListFromTable();
+  const schedule = renderSchedule(CALENDARS);
   const estimates = envs.map((env) =>
     scheduleCost(env, calendarFor(env.name), prices, { from, tradingDaysPerMonth: tradingDays }),
   );
@@ -660,6 +665,46 @@ async function costCommand(
       '',
       `Month: ${e.monthBasis}.`,
     );
+    const lag = laggedHours(calendarFor(e.environment), from);
+    const sched = schedule.find((s) => s.environment === e.environment);
+    if (sched) {
+      const r = schedulerCost(e.environment, calendarFor(e.environment), sched.lines, from);
+      const hetzner = e.perMonthNet === null ? 'n/a' : `${money(e.perMonthNet)} ${cur}`;
+      md.push(
+        '',
+        markdownTable(
+          [
+            'scheduler (GitHub Actions)',
+            'jobs/day trading / other',
+            'jobs/month',
+            'runner min/month',
+            'USD/month',
+            'Hetzner/month',
+          ],
+          [
+            [
+              `derived schedule (lib/schedule.ts)`,
+              `${r.jobsPerTradingDay} / ${r.jobsPerOtherDay}`,
+              r.jobsPerMonth,
+              r.minutesPerMonth,
+              r.usdPerMonth.toFixed(2),
+              hetzner,
+            ],
+            [
+              'every 10 minutes (before)',
+              '144 / 144',
+              r.everyTenMinutes.jobsPerMonth,
+              '',
+              r.everyTenMinutes.usdPerMonth.toFixed(2),
+              '',
+            ],
+          ],
+        ),
+        '',
+        `Runner: ${r.runner} at $${r.usdPerMinute}/min (${r.priceSource}); ${r.basis}. A private repository's free plan includes ${RUNNER_PRICE.freeMinutesPerMonth} minutes a month for all workflows; public repositories pay nothing.`,
+        `With the cron's lag (${lag.lagMinutes} min assumed, CRON_LAG_MINUTES in lib/schedule.ts): ${lag.billedHoursPerDay} billed hours on a regular day (the first run after down may fire that late), ${lag.billedHoursPerMonth} per server per month; the morning's first run may reach up ${lag.lagMinutes} min late, leaving ${lag.minutesBeforeOpen} min before the open (market hours ${hours(lag.marketHoursPerDay)} a day, untouched while that stays positive).`,
+      );
+    }
     if (e.missingPrices.length) {
       md.push(
         `No price for ${e.missingPrices.join(', ')} in ${prices.kind === 'table' ? 'the dated table: use --prices live (HCLOUD_TOKEN)' : 'the live price list'}.`,
