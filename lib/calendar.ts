@@ -85,6 +85,13 @@ export interface TradingCalendarConfig {
   readonly warmUpMinutes: number;
   /** Minutes after the close (or early close) before the cluster goes down. */
   readonly coolDownMinutes: number;
+  /**
+   * The readiness deadline: minutes before the open by which the cluster must be ready to
+   * trade (nodes, Argo CD, Kafka). A guard `up` not ready by then fails, saying what is
+   * missing, and notifies (ALERT_WEBHOOK_URL). Less than `warmUpMinutes`.
+   * @default 10
+   */
+  readonly readyBeforeOpenMinutes?: number;
   /** The weekdays the exchange trades. @default ['Mon', 'Tue', 'Wed', 'Thu', 'Fri'] */
   readonly tradingDays?: readonly Weekday[];
   /** Dated closures and early closes; a weekday not listed trades the regular session. */
@@ -132,8 +139,12 @@ export interface DesiredState {
   readonly nextDown: string;
 }
 
-/** What a guard run found: every server there, none, or some (a failed or half-done run). */
-export type ObservedState = 'up' | 'down' | 'partial';
+/**
+ * What a guard run found: every server there and the cluster recorded ready to trade (`up`),
+ * every server running but not recorded ready (`not-ready`: a readiness wait failed or was
+ * interrupted), none (`down`), or some (`partial`: a failed or half-done run).
+ */
+export type ObservedState = 'up' | 'down' | 'partial' | 'not-ready';
 
 /** What a guard run should do. Both actions are idempotent (`apply` / `destroy`). */
 export type GuardAction = 'ensure-up' | 'ensure-down' | 'nothing';
@@ -277,6 +288,10 @@ const CALENDAR_RULES = {
   coolDownMinutes: wholeNumber(0, MAX_COOL_DOWN_MINUTES, {
     expectation: `a whole number of minutes 0-${MAX_COOL_DOWN_MINUTES} (how long after the close the cluster stays up)`,
   }),
+  readyBeforeOpenMinutes: wholeNumber(0, MAX_WARM_UP_MINUTES, {
+    optional: true,
+    expectation: `a whole number of minutes 0-${MAX_WARM_UP_MINUTES} (how long before the open the cluster must be ready), less than warmUpMinutes`,
+  }),
   tradingDays: tradingDaysRule,
   holidays: listOf(
     (value, field, config) => checkObject(value, field, HOLIDAY_RULES, HOLIDAY_EXPECTATION, config),
@@ -309,6 +324,13 @@ function crossProblems(cal: RawConfig, field: string): ConfigProblem[] {
         message: `${at('warmUpMinutes')} ${show(warm)} + the session ${open}-${close} + ${at('coolDownMinutes')} ${show(cool)} make a window of ${Math.floor(total / 60)} h ${total % 60} min, more than ${MAX_WINDOW_HOURS} h; a daily create/destroy cycle needs the rest of the day, so shorten the warm-up or cool-down (or keep such a cluster up permanently)`,
       });
     }
+  }
+  const readyBy = cal.readyBeforeOpenMinutes ?? DEFAULT_READY_BEFORE_OPEN_MINUTES;
+  if (isWholeIn(warm, MAX_WARM_UP_MINUTES) && isWholeIn(readyBy, MAX_WARM_UP_MINUTES) && readyBy >= warm) {
+    problems.push({
+      field: at('readyBeforeOpenMinutes'),
+      message: `${at('readyBeforeOpenMinutes')} ${show(readyBy)}${cal.readyBeforeOpenMinutes === undefined ? ' (the default)' : ''} is not less than ${at('warmUpMinutes')} ${show(warm)}: the cluster comes up ${show(warm)} min before the open and cannot be ready ${show(readyBy)} min before it; raise warmUpMinutes or lower readyBeforeOpenMinutes`,
+    });
   }
   // Early closes are checked against the trading days only when those are valid.
   const days: readonly unknown[] | undefined =
@@ -644,7 +666,9 @@ function downReason(c: Compiled, today: number, ms: number): string {
  * What a scheduled guard run should do, given what it observed. Pure, so idempotent: a
  * late, early or repeated run computes the same action from the same state, and after the
  * action the next run finds the desired state and does `nothing`. A `partial` cluster (a
- * failed or half-done apply or destroy) is always driven to the desired state. The guard
+ * failed or half-done apply or destroy) and a `not-ready` one (servers running, readiness
+ * never reached: `ensure-up` waits again and reports what is missing) are always driven to
+ * the desired state. The guard
  * never brings a cluster up outside a window, nor leaves one up after it.
  */
 export function guardDecision(
@@ -652,12 +676,32 @@ export function guardDecision(
   instant: Date | string,
   observed: ObservedState,
 ): GuardAction {
-  if (observed !== 'up' && observed !== 'down' && observed !== 'partial') {
-    throw new TypeError(`observed must be 'up', 'down' or 'partial', got ${show(observed)}`);
+  if (observed !== 'up' && observed !== 'down' && observed !== 'partial' && observed !== 'not-ready') {
+    throw new TypeError(`observed must be 'up', 'down', 'partial' or 'not-ready', got ${show(observed)}`);
   }
   const { state } = desiredState(cal, instant);
   if (observed === state) return 'nothing';
   return state === 'up' ? 'ensure-up' : 'ensure-down';
+}
+
+/** Minutes before the open by which the cluster must be ready, unless the calendar says. */
+export const DEFAULT_READY_BEFORE_OPEN_MINUTES = 10;
+
+/**
+ * The readiness deadline of the window `instant` is in, if that is still before the open:
+ * `open - readyBeforeOpenMinutes` (ISO 8601, UTC). Undefined outside a window or once the
+ * session has opened (a repair during the session waits its own timeout).
+ */
+export function readinessDeadline(cal: TradingCalendarConfig, instant: Date | string): string | undefined {
+  const d = desiredState(cal, instant);
+  if (d.state !== 'up' || !d.window) return undefined;
+  const upDate = DateTime.fromISO(d.window.up, { zone: cal.timeZone }).toISODate()!;
+  const w = transitions(cal, upDate, 2).find((x) => x.up === d.window!.up);
+  if (!w) return undefined;
+  const minutes = cal.readyBeforeOpenMinutes ?? DEFAULT_READY_BEFORE_OPEN_MINUTES;
+  const at = typeof instant === 'string' ? Date.parse(instant) : instant.getTime();
+  if (at >= Date.parse(w.session.open)) return undefined;
+  return new Date(Date.parse(w.session.open) - minutes * 60_000).toISOString();
 }
 
 // ----- hours, for cost estimates ---------------------------------------------------

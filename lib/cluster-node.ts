@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import type { ITerraformDependable } from 'cdktf';
 import { Server } from '../.gen/providers/hcloud/server';
+import { READINESS_LABEL_KEYS } from './labels';
 
 /** Props of {@link ClusterNode}. */
 export interface ClusterNodeProps {
@@ -69,6 +70,9 @@ export class ClusterNode extends Construct {
       ],
       network: [{ networkId: props.networkId, ip: props.privateIp }],
       dependsOn: props.dependsOn ? [...props.dependsOn] : undefined,
+      // The readiness record the CLI writes after `up` (lib/labels.ts) is not configuration:
+      // an apply must neither remove it nor plan a change for it.
+      lifecycle: { ignoreChanges: READINESS_LABEL_KEYS.map((k) => `labels["${k}"]`) },
     });
   }
 }

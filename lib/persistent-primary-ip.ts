@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { PrimaryIp } from '../.gen/providers/hcloud/primary-ip';
-import { resourceLabels } from './labels';
+import { ALERTED_LABEL, resourceLabels } from './labels';
 
 /** Props of {@link PersistentPrimaryIp}. */
 export interface PersistentPrimaryIpProps {
@@ -46,7 +46,8 @@ export class PersistentPrimaryIp extends Construct {
       autoDelete: false,
       deleteProtection: !props.allowDestroy,
       labels: resourceLabels(props.environment, props.cluster, props.role, { persistent: 'true' }),
-      lifecycle: { preventDestroy: !props.allowDestroy },
+      // The CLI's notification marker (lib/labels.ts) is not configuration.
+      lifecycle: { preventDestroy: !props.allowDestroy, ignoreChanges: [`labels["${ALERTED_LABEL}"]`] },
     });
     this.ipAddress = this.resource.ipAddress;
   }

@@ -532,7 +532,7 @@ describe('property: every 5 minutes over 3 weeks around a DST change', () => {
         check(s.window === undefined, instant, 'a window while down');
         check(s.nextUp === next.up && s.nextDown === next.down, instant, `next ${s.nextUp} / ${s.nextDown}`);
       }
-      for (const observed of ['up', 'down', 'partial'] as const) {
+      for (const observed of ['up', 'down', 'partial', 'not-ready'] as const) {
         const action = guardDecision(cal, instant, observed);
         const after = apply(action, observed);
         // Never up outside a window, never left up after it; partial always fixed.
@@ -555,6 +555,9 @@ describe('guardDecision', () => {
     ['2026-03-10T21:00:00Z', 'up', 'ensure-down'],
     ['2026-03-10T21:00:00Z', 'partial', 'ensure-down'],
     ['2026-03-10T21:00:00Z', 'down', 'nothing'],
+    // Running but never recorded ready: repaired (up waits again) inside, removed outside.
+    ['2026-03-10T14:00:00Z', 'not-ready', 'ensure-up'],
+    ['2026-03-10T21:00:00Z', 'not-ready', 'ensure-down'],
   ] as const)('at %s, a cluster found %s: %s', (instant, observed, action) => {
     expect(guardDecision(prod, instant, observed)).toBe(action);
   });
@@ -582,7 +585,7 @@ describe('guardDecision', () => {
 
   test('refuses an observed state it does not know', () => {
     expect(() => guardDecision(prod, '2026-03-10T14:00:00Z', 'starting' as ObservedState)).toThrow(
-      `observed must be 'up', 'down' or 'partial', got "starting" (string)`,
+      `observed must be 'up', 'down', 'partial' or 'not-ready', got "starting" (string)`,
     );
   });
 });

@@ -14,7 +14,6 @@ import {
   powerOnPlannedServers,
   guardSummary,
   nextServerTypeChoice,
-  nodesReadiness,
   serverTypesFromLabels,
   sshProbeArgs,
   sshProber,
@@ -26,6 +25,7 @@ import {
   type GuardResult,
   type UpResult,
 } from '../../scripts/ops/cycle';
+import { expectedReadiness, type ReadinessExpectation } from '../../scripts/ops/readiness';
 import { cycleCommands, MAX_WAIT_SECONDS, parseArgs, UsageError } from '../../scripts/ops/cycle-commands';
 import type { Engine, EngineRun, StackJson } from '../../scripts/ops/engine';
 import { HcloudClient } from '../../scripts/ops/hcloud';
@@ -242,26 +242,6 @@ describe('readiness', () => {
     },
   });
 
-  test('every expected node must be listed and Ready', () => {
-    const expected = ['trading-dev-cp-0', 'trading-dev-kafka-0'];
-    expect(
-      nodesReadiness(
-        { items: [node('trading-dev-cp-0', 'True'), node('trading-dev-kafka-0', 'True')] },
-        expected,
-      ),
-    ).toEqual({ ready: true, detail: '2/2 nodes Ready' });
-    expect(
-      nodesReadiness(
-        { items: [node('trading-dev-cp-0', 'True'), node('trading-dev-kafka-0', 'Unknown')] },
-        expected,
-      ),
-    ).toEqual({ ready: false, detail: '1/2 nodes Ready; waiting for trading-dev-kafka-0' });
-    expect(nodesReadiness({ items: [node('trading-dev-cp-0', 'True')] }, expected).ready).toBe(false);
-    expect(nodesReadiness({}, expected).detail).toBe(
-      '0/2 nodes Ready; waiting for trading-dev-cp-0, trading-dev-kafka-0',
-    );
-  });
-
   /** A clock that the wait's sleeps advance. */
   function clock() {
     let t = 0;
@@ -286,12 +266,33 @@ describe('readiness', () => {
         ...c,
       },
     );
-    expect(r).toEqual({ seconds: 30, detail: '2/2 nodes Ready' });
+    expect(r).toEqual({
+      seconds: 30,
+      detail: '2/2 nodes Ready',
+      stages: { nodes: 30, argocd: 30, kafka: 30 },
+    });
     expect(lines).toEqual([
-      '  nodes: API not answering yet (Connection refused) (0 s of 900 s)',
-      '  nodes: 1/2 nodes Ready; waiting for trading-dev-kafka-0 (15 s of 900 s)',
-      '  nodes: 2/2 nodes Ready after 30 s',
+      '  waiting: API not answering yet (Connection refused) (0 s of 900 s)',
+      '  waiting: 1/2 nodes Ready; waiting for trading-dev-kafka-0 (15 s of 900 s)',
+      '  ready: 2/2 nodes Ready after 30 s (nodes 30 s, Argo CD 30 s, Kafka 30 s)',
     ]);
+  });
+
+  test('the wait records when each stage was first complete, counted from the start of up', async () => {
+    const stages = (nodes: boolean, argocd: boolean, kafka: boolean) => ({ nodes, argocd, kafka });
+    const answers = [
+      { ready: false, detail: 'a', stages: stages(false, false, false) },
+      { ready: false, detail: 'b', stages: stages(true, false, false) },
+      { ready: false, detail: 'c', stages: stages(true, true, false) },
+      { ready: true, detail: 'd', stages: stages(true, true, true) },
+    ];
+    const c = clock();
+    const r = await waitForNodes(
+      async () => answers.shift()!,
+      { host: '198.18.0.11', expectedNodes: [] },
+      { timeoutSeconds: 900, intervalSeconds: 15, log: () => undefined, ...c, startedAt: -100_000 },
+    );
+    expect(r.stages).toEqual({ nodes: 115, argocd: 130, kafka: 145 });
   });
 
   test('the wait is bounded: it fails with the last answer; a throwing prober counts as not ready', async () => {
@@ -308,16 +309,25 @@ describe('readiness', () => {
         { timeoutSeconds: 60, intervalSeconds: 15, log: () => undefined, ...c },
       ),
     ).rejects.toThrow(
-      /the cluster at 198.18.0.11 is not ready after 60 s: 1\/2 nodes Ready; waiting for trading-dev-kafka-0/,
+      /the cluster at 198.18.0.11 is not ready to trade after 60 s: 1\/2 nodes Ready; waiting for trading-dev-kafka-0/,
     );
     expect(probes).toBe(5); // at 0, 15, 30, 45 and 60 s
   });
 
   test('the SSH prober: key, pinned host keys checked strictly, k3s kubectl; failures are "not answering"', async () => {
     const calls: (readonly string[])[] = [];
+    const refused = {
+      code: 255,
+      stdout: '',
+      stderr: 'ssh: connect to host 198.18.0.11 port 22: Connection refused\n',
+    };
     const replies = [
-      { code: 255, stdout: '', stderr: 'ssh: connect to host 198.18.0.11 port 22: Connection refused\n' },
-      { code: 0, stdout: JSON.stringify({ items: [node('trading-dev-cp-0', 'True')] }), stderr: '' },
+      refused,
+      {
+        code: 0,
+        stdout: `@@@ nodes 0\n${JSON.stringify({ items: [node('trading-dev-cp-0', 'True')] })}\n@@@ applications.argoproj.io 1\nerror: the server doesn't have a resource type "applications"\n`,
+        stderr: '',
+      },
     ];
     const dir = mkdtempSync(join(tmpdir(), 'prober-'));
     const knownHostsFile = join(dir, 'kh');
@@ -334,15 +344,40 @@ describe('readiness', () => {
       const pinned =
         '198.18.0.11 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHrdREaJXj2yr8JTiQh7X5ESt6d5NWK3kJIY0pBvLox2\n';
       const target = { host: '198.18.0.11', expectedNodes: ['trading-dev-cp-0'], knownHosts: pinned };
-      expect(await probe(target)).toEqual({
+      expect(await probe(target)).toMatchObject({
         ready: false,
         detail: 'API not answering yet (ssh: connect to host 198.18.0.11 port 22: Connection refused)',
       });
-      expect(await probe(target)).toEqual({ ready: true, detail: '1/1 nodes Ready' });
+      // Nothing but the nodes expected: ready, though Argo CD's CRDs are not there.
+      expect(await probe(target)).toMatchObject({
+        ready: true,
+        stages: { nodes: true, argocd: true, kafka: true },
+      });
+      // With Applications expected, the missing CRD is what is missing.
+      replies.push(refused, {
+        code: 0,
+        stdout: `@@@ nodes 0\n${JSON.stringify({ items: [node('trading-dev-cp-0', 'True')] })}\n@@@ applications.argoproj.io 1\nerror: the server doesn't have a resource type "applications"\n`,
+        stderr: '',
+      });
+      await probe(target);
+      const expected = {
+        nodes: ['trading-dev-cp-0'],
+        applications: [{ namespace: 'argocd', name: 'root' }],
+        kafkas: [],
+        topics: [],
+        users: [],
+      };
+      expect(await probe({ ...target, expected })).toMatchObject({
+        ready: false,
+        stages: { nodes: true, argocd: false, kafka: false },
+        missing: [
+          `Application argocd/root: not readable (error: the server doesn't have a resource type "applications")`,
+        ],
+      });
       expect(readFileSync(knownHostsFile, 'utf8')).toBe(pinned);
       expect(calls[0]).toEqual(sshProbeArgs({ keyFile: '/run/key', knownHostsFile, host: '198.18.0.11' }));
       expect(calls[0].join(' ')).toMatch(
-        /^-i \/run\/key .*StrictHostKeyChecking=yes -o UserKnownHostsFile=\S+\/kh .*root@198.18.0.11 k3s kubectl get nodes -o json$/,
+        /^-i \/run\/key .*StrictHostKeyChecking=yes -o UserKnownHostsFile=\S+\/kh .*root@198.18.0.11 for r in nodes applications.argoproj.io .*k3s kubectl get "\$r" -A -o json/,
       );
       // never trust on first use, whatever the caller passes
       expect(calls.flat().join(' ')).not.toMatch(/accept-new|StrictHostKeyChecking=no/);
@@ -370,6 +405,8 @@ describe('job summaries', () => {
     fallback: true,
     addresses: { 'trading-dev-control-plane-ipv4': '198.18.0.11', 'trading-dev-kafka-ipv4': '198.18.0.10' },
     readiness: '2/2 nodes Ready after 95 s',
+    recorded: 'ready',
+    stages: { servers: 40, nodes: 95, argocd: 120, kafka: 135 },
     poweredOn: [],
     orphans: [],
     seconds: 140,
@@ -402,8 +439,9 @@ describe('job summaries', () => {
     const md = guardSummary(result, after);
     expect(md).toMatch(/^### guard dev: ensure-up\n\n\| what +\| value/);
     expect(md).toMatch(
-      /\| done +\| ensure-up: cluster applied in 2 attempt\(s\), 140 s; nodes 2\/2 nodes Ready after 95 s/,
+      /\| done +\| ensure-up: cluster applied in 2 attempt\(s\), 140 s; 2\/2 nodes Ready after 95 s/,
     );
+    expect(md).toMatch(/\| time to ready +\| servers 40 s, nodes 95 s, Argo CD 120 s, Kafka 135 s/);
     expect(md).toMatch(/\| server types +\| control-plane cx33 \(preferred\), kafka cpx32 \(fallback-1\)/);
     expect(md).toMatch(/\| capacity fallback +\| used: .*sold out: kafka cx33: error during placement/);
     expect(md).toMatch(/trading-dev-control-plane-ipv4 198.18.0.11 \(on trading-dev-cp-0\)/);
@@ -597,8 +635,14 @@ describe('ensureUp (scripted engine)', () => {
         host: '198.18.0.10',
         expectedNodes: ['trading-dev-cp-0', 'trading-dev-kafka-0'],
         knownHosts: expect.any(String),
+        expected: expectedReadiness(dev, ['trading-dev-cp-0', 'trading-dev-kafka-0']),
       },
     ]);
+    // Ready to trade = the nodes and everything the environment's GitOps folder renders.
+    const expected = (asked[0] as { expected: ReadinessExpectation }).expected;
+    expect(expected.applications.map((a) => a.name)).toContain('root');
+    expect(expected.kafkas).toHaveLength(1);
+    expect(expected.topics.map((t) => t.name).sort()).toEqual(dev.topics.map((t) => t.name).sort());
     // The probe pins the persistent host keys: one line per planned node, the control
     // plane's public address among cp-0's names, never trust on first use.
     const lines = (asked[0] as { knownHosts: string }).knownHosts.trim().split('\n');

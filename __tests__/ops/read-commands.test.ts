@@ -104,7 +104,19 @@ async function seed(): Promise<void> {
       image: 'ubuntu-24.04',
       location: 'fsn1',
       public_net: { ipv4: ids[ip], enable_ipv6: false },
-      labels: labels('dev', role),
+      // cp-0 carries up's readiness record (scripts/ops/readiness.ts).
+      labels:
+        role === 'control-plane'
+          ? {
+              ...labels('dev', role),
+              readiness: 'ready',
+              'readiness-at': '20261130T1418Z',
+              'stage-servers-s': '180',
+              'stage-nodes-s': '420',
+              'stage-argocd-s': '720',
+              'stage-kafka-s': '960',
+            }
+          : labels('dev', role),
     });
     expect(r.status).toBe(201);
     // Created 09:02 EST this morning.
@@ -236,6 +248,28 @@ describe('status', () => {
     expect(t.out).toContain('the next guard run does `ensure-down`');
   });
 
+  test('readiness: the record on cp-0 and the time to each stage; without it, not-ready and ensure-up', async () => {
+    const t = await run(['status', 'dev', '--at', '2026-11-30T15:30:00Z']);
+    expect(t.out).toContain(
+      '- readiness: ready to trade at 2026-11-30 09:18 EST; time to ready: servers 180 s, nodes 420 s, Argo CD 720 s, Kafka 960 s',
+    );
+    const cp0 = [...fake.store.servers.values()].find((s) => s.name === 'trading-dev-cp-0')!;
+    const kept = { ...cp0.labels };
+    cp0.labels = { ...kept, readiness: 'not-ready', 'stage-kafka-s': undefined as unknown as string };
+    delete cp0.labels['stage-kafka-s'];
+    try {
+      const s = JSON.parse((await run(['status', 'dev', '--json', '--at', '2026-11-30T15:30:00Z'])).out);
+      expect(s).toMatchObject({ state: 'not-ready', guardAction: 'ensure-up', matchesCalendar: false });
+      const text = await run(['status', 'dev', '--at', '2026-11-30T15:30:00Z']);
+      expect(text.out).toMatch(/## dev: not-ready/);
+      expect(text.out).toMatch(
+        /- readiness: NOT ready .*time to ready: servers 180 s, nodes 420 s, Argo CD 720 s$/m,
+      );
+    } finally {
+      cp0.labels = kept;
+    }
+  });
+
   test('a server that is off makes the cluster partial; prod has nothing: down', async () => {
     const kafka = [...fake.store.servers.values()].find((s) => s.name === 'trading-dev-kafka-0')!;
     kafka.status = 'off';
@@ -268,7 +302,7 @@ describe('status', () => {
       stateOf(
         ['a'],
         [
-          { name: 'a', status: 'running' },
+          { name: 'a', status: 'running', labels: { readiness: 'ready' } },
           { name: 'x', status: 'off' },
         ],
       ),

@@ -25,6 +25,7 @@ import {
   environmentNamed,
   guard,
   sshProber,
+  webhookNotifier,
   upSummary,
   type CycleDeps,
   type LabelSweep,
@@ -34,7 +35,7 @@ import { destroyVms } from './destroy-vms';
 import { ProjectEngine, type Engine } from './engine';
 import { HcloudClient } from './hcloud';
 import { clusterVars, requireStatePassphrase } from './identity-store';
-import { runLimitsFromEnv } from './run-limits';
+import { runLimitsFromEnv, StateLockedError } from './run-limits';
 import { STATE_PASSPHRASE_ENV } from '../../lib/state-encryption';
 import { costSoFar } from './read-commands';
 import { appendStepSummary } from './summary';
@@ -122,6 +123,33 @@ export interface CycleCommandOptions {
   readonly now?: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly costOfDay?: CycleDeps['costOfDay'];
+  /** @default a webhook to ALERT_WEBHOOK_URL, when set */
+  readonly notify?: CycleDeps['notify'];
+}
+
+/**
+ * ALERT_WEBHOOK_URL: a Slack-compatible incoming webhook (`{"text": ...}`) that a failed guard
+ * run notifies once a day. https only (plain http only to this machine, for tests); unset =
+ * no notification. Throws naming the value and the fix.
+ */
+export function alertWebhookFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.ALERT_WEBHOOK_URL;
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  const local = url?.protocol === 'http:' && (url.hostname === '127.0.0.1' || url.hostname === 'localhost');
+  if (!url || !(url.protocol === 'https:' || local)) {
+    // The URL is a credential: show only its scheme and host.
+    const shown = url ? `${url.protocol}//${url.host}/...` : `a value of ${raw.length} characters`;
+    throw new Error(
+      `ALERT_WEBHOOK_URL (${shown}) is not an https URL: set it to the incoming webhook of your chat (Slack or compatible, e.g. https://hooks.example.com/services/...), or unset it for no notifications`,
+    );
+  }
+  return raw;
 }
 
 const COMMON = { outdir: 'string' } as const;
@@ -137,9 +165,11 @@ export function cycleCommands(options: CycleCommandOptions = {}): Readonly<Recor
     const keyFile = env.SSH_PRIVATE_KEY_FILE;
     // One deadline for the whole command (checked before anything runs: see `run` below).
     const limits = runLimitsFromEnv(env, (options.now ?? (() => new Date()))().getTime());
+    const webhook = alertWebhookFromEnv(env);
     return {
       client,
       limits,
+      notify: options.notify ?? (webhook ? webhookNotifier(webhook) : undefined),
       engine: options.engine ?? new ProjectEngine({ outdir, env, log, limits }),
       prober: options.prober ?? (keyFile ? sshProber({ keyFile }) : undefined),
       sweep:
@@ -215,6 +245,7 @@ export function cycleCommands(options: CycleCommandOptions = {}): Readonly<Recor
       }
       try {
         runLimitsFromEnv(options.env ?? process.env);
+        alertWebhookFromEnv(options.env ?? process.env);
       } catch (e) {
         io.err(`${name}: ${(e as Error).message}`);
         return 2;
@@ -244,7 +275,7 @@ export function cycleCommands(options: CycleCommandOptions = {}): Readonly<Recor
     up: command(
       'up',
       '<env> [--no-wait] [--wait-timeout 900] [--outdir cdktf.out]',
-      'ensure the cluster is up: persistent IPs if missing, cluster stack (capacity fallback), wait for every node Ready',
+      'ensure the cluster is up: persistent IPs if missing, cluster stack (capacity fallback), wait until ready to trade (nodes, Argo CD, Kafka)',
       { positional: ['env'], flags: { ...WAIT, ...COMMON } },
       async (deps, a) => {
         const r = await ensureUp(deps, a.positional.env, upOptions(a));
@@ -308,10 +339,23 @@ export function cycleCommands(options: CycleCommandOptions = {}): Readonly<Recor
           processEnv.STATE_BACKEND !== 'none' &&
           Boolean(processEnv[STATE_PASSPHRASE_ENV]) &&
           deps.engine.holdLock !== undefined;
-        let deleted: Awaited<ReturnType<typeof sweep>>;
+        let deleted!: Awaited<ReturnType<typeof sweep>>;
+        let locked = false;
         if (reachable) {
-          await deps.engine.synth(choiceVars(env.name, {}));
-          deleted = await deps.engine.holdLock!(env.name, clusterVars(undefined, env.name), sweep);
+          try {
+            await deps.engine.synth(choiceVars(env.name, {}));
+            deleted = await deps.engine.holdLock!(env.name, clusterVars(undefined, env.name), async () => {
+              locked = true;
+              return sweep();
+            });
+          } catch (e) {
+            // Another run holds the lock (or the sweep itself failed): never sweep under it.
+            if (locked || e instanceof StateLockedError) throw e;
+            deps.log(
+              `destroy-vms: the state lock could not be taken (${(e as Error).message.split('\n')[0]}); going on WITHOUT it: make sure no other run is applying`,
+            );
+            deleted = await sweep();
+          }
         } else {
           deps.log(
             `destroy-vms: ${a.flags['dry-run'] ? 'dry run: no lock needed' : 'WITHOUT the state lock (no readable state here: STATE_BACKEND=none or no state passphrase); make sure no other run is applying'}`,

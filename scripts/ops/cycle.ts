@@ -7,19 +7,23 @@
  *
  * - ensure up: the persistent stack only when its Primary IPs are missing; the cluster stack,
  *   retried on the next fallback server type of a role whose type is sold out
- *   (`resource_unavailable`); then, unless told not to, waits until the k3s API answers and
- *   every node is Ready (over SSH to cp-0), bounded.
+ *   (`resource_unavailable`); powers on planned servers found off; then, unless told not to,
+ *   waits until the cluster is ready to trade (scripts/ops/readiness.ts: k3s API, nodes, Argo
+ *   CD Applications, Kafka and its topics and users; one SSH call to cp-0 per probe), bounded
+ *   by the run's deadline and the calendar's readiness deadline, and records the verdict and
+ *   the time to each stage on cp-0 (labels the guard reads).
  * - ensure down: destroys the cluster stack, then sweeps by label whatever it left (never the
  *   Primary IPs), and checks that no server is left.
  * - guard: observes, asks `guardDecision` (lib/calendar.ts), runs ensure up / ensure down or
- *   nothing, and writes what it did to the job summary.
+ *   nothing, and writes what it did to the job summary; a failure notifies (webhook) once a day.
  */
 import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { ENVIRONMENTS } from '../../environments';
 import type { EnvironmentConfig } from '../../environments/types';
-import { desiredState, guardDecision, type GuardAction } from '../../lib/calendar';
+import { desiredState, guardDecision, readinessDeadline, type GuardAction } from '../../lib/calendar';
+import { ALERTED_LABEL } from '../../lib/labels';
 import { calendarFor } from '../../environments/calendars';
 import { resolveEnvironment, type ResolvedEnvironment } from '../../lib/environment';
 import {
@@ -51,14 +55,30 @@ import {
 import type { HcloudClient, PrimaryIp, Server } from './hcloud';
 import { environmentLabels, observeEnvironment, type Observation } from './observe';
 import { markdownTable } from './summary';
+import {
+  describeStages,
+  evaluateReadiness,
+  expectedReadiness,
+  parseSnapshot,
+  readinessLabels,
+  snapshotCommand,
+  type ReadinessExpectation,
+  type RecordedReadiness,
+  type StageSeconds,
+  type StageState,
+} from './readiness';
 
 // ----- dependencies ------------------------------------------------------------------
 
-/** Whether the cluster answers: the k3s API, and every expected node Ready. */
+/** Whether the cluster is ready to trade, and how far it got. */
 export interface NodeProbe {
   readonly ready: boolean;
   /** What is missing, in words (`API not answering: ...`, `1/2 nodes Ready; waiting for ...`). */
   readonly detail: string;
+  /** The stages complete. @default - all when `ready`, none otherwise */
+  readonly stages?: StageState;
+  /** One line per thing not ready (which app or resource, its state, its message). */
+  readonly missing?: readonly string[];
 }
 
 /** Asks the cluster whether it is ready (production: SSH to cp-0; tests: anything). */
@@ -69,7 +89,12 @@ export type ReadinessProber = (target: {
   readonly expectedNodes: readonly string[];
   /** known_hosts lines of the persistent host keys: the prober checks them strictly. */
   readonly knownHosts?: string;
+  /** Everything that must be ready. @default - the nodes only */
+  readonly expected?: ReadinessExpectation;
 }) => Promise<NodeProbe>;
+
+/** Sends one notification (a Slack-compatible webhook in production). */
+export type Notifier = (text: string) => Promise<void>;
 
 /** Removes servers (and with `clusterResources` the rest of the cluster stack) by label. */
 export type LabelSweep = (opts: {
@@ -103,6 +128,8 @@ export interface CycleDeps {
   readonly identity?: IdentityStore;
   /** The run's deadline (the readiness wait ends before it). @default - none */
   readonly limits?: RunLimits;
+  /** Where a failed guard run notifies, once a day (ALERT_WEBHOOK_URL). @default - nowhere */
+  readonly notify?: Notifier;
 }
 
 const identityStore = (deps: CycleDeps): IdentityStore =>
@@ -290,35 +317,10 @@ export function choiceVars(environment: string, choice: ServerTypeChoice): Recor
 
 // ----- readiness -----------------------------------------------------------------------
 
-/** A `kubectl get nodes -o json` answer, the parts read here. */
-interface NodeList {
-  readonly items?: ReadonlyArray<{
-    readonly metadata?: { readonly name?: string };
-    readonly status?: {
-      readonly conditions?: ReadonlyArray<{ readonly type?: string; readonly status?: string }>;
-    };
-  }>;
-}
-
-/** Whether every expected node is in the list and Ready. */
-export function nodesReadiness(nodes: NodeList, expected: readonly string[]): NodeProbe {
-  const ready = new Set(
-    (nodes.items ?? [])
-      .filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-      .map((n) => n.metadata?.name ?? ''),
-  );
-  const waiting = expected.filter((n) => !ready.has(n));
-  return waiting.length === 0
-    ? { ready: true, detail: `${expected.length}/${expected.length} nodes Ready` }
-    : {
-        ready: false,
-        detail: `${expected.length - waiting.length}/${expected.length} nodes Ready; waiting for ${waiting.join(', ')}`,
-      };
-}
-
 /**
- * The production prober: `ssh root@<cp-0> k3s kubectl get nodes -o json` with the key in
- * `keyFile`. cp-0's host key is persistent (the identity), so the prober writes the pinned
+ * The production prober: one `ssh root@<cp-0>` running `k3s kubectl get` of the nodes, the
+ * Argo CD Applications and the Strimzi resources (`snapshotCommand`) with the key in
+ * `keyFile`, judged by `evaluateReadiness`. cp-0's host key is persistent (the identity), so the prober writes the pinned
  * known_hosts lines it is given and checks strictly (`StrictHostKeyChecking=yes`). It never
  * trusts on first use: without pinned lines every probe fails with ssh's host key error.
  */
@@ -342,19 +344,18 @@ export function sshProber(opts: {
         timeoutSeconds: opts.timeoutSeconds ?? 30,
       }));
   let knownHosts = opts.knownHostsFile;
-  return async ({ host, expectedNodes, knownHosts: pinned }) => {
+  return async ({ host, expectedNodes, knownHosts: pinned, expected }) => {
     knownHosts ??= join(mkdtempSync(join(tmpdir(), 'ops-known-hosts-')), 'known_hosts');
     if (pinned) writeFileSync(knownHosts, pinned, { mode: 0o600 });
     const r = await run('ssh', sshProbeArgs({ ...opts, knownHostsFile: knownHosts, host }));
     if (r.code !== 0) {
       const why = (r.stderr || r.stdout).trim().split('\n').pop() || `exit ${r.code}`;
-      return { ready: false, detail: `API not answering yet (${why})` };
+      return { ready: false, detail: `API not answering yet (${why})`, missing: [`k3s API: ${why}`] };
     }
-    try {
-      return nodesReadiness(JSON.parse(r.stdout) as NodeList, expectedNodes);
-    } catch {
-      return { ready: false, detail: 'API answered with something other than a node list' };
-    }
+    return evaluateReadiness(
+      parseSnapshot(r.stdout),
+      expected ?? { nodes: expectedNodes, applications: [], kafkas: [], topics: [], users: [] },
+    );
   };
 }
 
@@ -382,7 +383,7 @@ export function sshProbeArgs(o: {
     '-o',
     'ConnectTimeout=10',
     `${o.user ?? 'root'}@${o.host}`,
-    'k3s kubectl get nodes -o json',
+    snapshotCommand(),
   ];
 }
 
@@ -407,7 +408,25 @@ export async function powerOnPlannedServers(
   return off.map((s) => s.name);
 }
 
-/** Polls the prober until ready or `timeoutSeconds` pass (then throws with the last detail). */
+/** A readiness wait that ended without the cluster ready: what is missing, how far it got. */
+export class ReadinessError extends CycleError {
+  constructor(
+    message: string,
+    readonly missing: readonly string[],
+    readonly stages: StageSeconds,
+  ) {
+    super(message);
+    this.name = 'ReadinessError';
+  }
+}
+
+const STAGES = ['nodes', 'argocd', 'kafka'] as const;
+
+/**
+ * Polls the prober until ready or `timeoutSeconds` pass (then throws a {@link ReadinessError}
+ * with the last answer's missing items). Records when each stage was first complete, in
+ * seconds since `startedAt` (the start of `up`; default: the start of the wait).
+ */
 export async function waitForNodes(
   prober: ReadinessProber,
   target: Parameters<ReadinessProber>[0],
@@ -417,13 +436,20 @@ export async function waitForNodes(
     readonly log: (line: string) => void;
     readonly now?: () => number;
     readonly sleep?: (ms: number) => Promise<void>;
+    /** ms epoch the stage times count from. @default - the start of the wait */
+    readonly startedAt?: number;
+    /** Why the wait ends when it does, for the error (`the readiness deadline 09:20`). */
+    readonly until?: string;
   },
-): Promise<{ seconds: number; detail: string }> {
+): Promise<{ seconds: number; detail: string; stages: StageSeconds }> {
   const now = opts.now ?? (() => Date.now());
   const sleep = opts.sleep ?? realSleep;
   const interval = (opts.intervalSeconds ?? 15) * 1000;
   const started = now();
+  const origin = opts.startedAt ?? started;
+  const stages: Partial<Record<(typeof STAGES)[number], number>> = {};
   let last = 'not asked yet';
+  let missing: readonly string[] = ['no probe answered'];
   for (let probe = 1; probe <= 100_000; probe++) {
     let result: NodeProbe;
     try {
@@ -432,17 +458,24 @@ export async function waitForNodes(
       result = { ready: false, detail: `probe failed: ${(e as Error).message}` };
     }
     last = result.detail;
+    missing = result.missing ?? [result.detail];
+    const complete = result.stages ?? { nodes: result.ready, argocd: result.ready, kafka: result.ready };
+    for (const stage of STAGES) {
+      if (complete[stage] && stages[stage] === undefined) stages[stage] = Math.round((now() - origin) / 1000);
+    }
     const elapsed = Math.round((now() - started) / 1000);
     if (result.ready) {
-      opts.log(`  nodes: ${result.detail} after ${elapsed} s`);
-      return { seconds: elapsed, detail: result.detail };
+      opts.log(`  ready: ${result.detail} after ${elapsed} s (${describeStages(stages)})`);
+      return { seconds: elapsed, detail: result.detail, stages };
     }
     if (now() - started + interval > opts.timeoutSeconds * 1000) break;
-    opts.log(`  nodes: ${result.detail} (${elapsed} s of ${opts.timeoutSeconds} s)`);
+    opts.log(`  waiting: ${result.detail} (${elapsed} s of ${opts.timeoutSeconds} s)`);
     await sleep(interval);
   }
-  throw new CycleError(
-    `the cluster at ${target.host} is not ready after ${opts.timeoutSeconds} s: ${last}. The servers exist (billed); look with 'ssh root@${target.host} journalctl -u k3s' or run 'down'.`,
+  throw new ReadinessError(
+    `the cluster at ${target.host} is not ready to trade after ${opts.timeoutSeconds} s${opts.until ? ` (${opts.until})` : ''}: ${last}.\nMissing:\n${missing.map((m) => `  - ${m}`).join('\n')}\nReached: ${describeStages(stages)}. The servers exist (billed); look with 'npm run ops -- kubeconfig' and kubectl, or 'ssh root@${target.host} journalctl -u k3s'; the next guard run waits again, or run 'down'.`,
+    missing,
+    stages,
   );
 }
 
@@ -469,8 +502,12 @@ export interface UpResult {
   readonly fallback: boolean;
   /** Primary IP name → address. */
   readonly addresses: Readonly<Record<string, string>>;
-  /** Readiness: `skipped (--no-wait)` or `2/2 nodes Ready after 95 s`. */
+  /** Readiness: `skipped (--no-wait)` or `ready: 2 nodes, 5 Applications, ... after 95 s`. */
   readonly readiness: string;
+  /** What was recorded on cp-0: `ready`, or `unchecked` after `--no-wait`. */
+  readonly recorded: RecordedReadiness;
+  /** Seconds from the start of `up` to each stage: servers created, nodes Ready, Argo CD synced, Kafka Ready. */
+  readonly stages: StageSeconds;
   /** The persistent identity: `created` on the first up, else `kept` (or what was added). */
   readonly identity: string;
   /** Planned servers that were found powered off and powered on. */
@@ -488,6 +525,11 @@ export interface UpOptions {
   readonly waitTimeoutSeconds?: number;
   /** Seconds between readiness probes. @default 15 */
   readonly waitIntervalSeconds?: number;
+  /**
+   * The calendar's readiness deadline (ISO 8601): the wait ends there at the latest, and
+   * failing it fails the run. @default - none (a manual up or a repair during the session)
+   */
+  readonly readyBy?: string;
 }
 
 /** The environment's Primary IPs that exist at the API, by name. */
@@ -675,37 +717,69 @@ export async function ensureUp(
   // The engine does not manage the power state: a planned server found off (powered off by
   // hand or by Hetzner maintenance) stays off through "No changes", so power it on here.
   const poweredOn = await powerOnPlannedServers(client, env, log);
+  const stages: { -readonly [K in keyof StageSeconds]: StageSeconds[K] } = {
+    servers: Math.round((Date.now() - started) / 1000),
+  };
 
   const addresses = Object.fromEntries([...ips.values()].map((p) => [p.name, p.ip]));
   let readiness = 'skipped (--no-wait)';
+  let recorded: RecordedReadiness = 'unchecked';
+  if (!wait) await recordReadiness(client, env, 'unchecked', stages, log);
   if (wait) {
     const host = ips.get(env.controlPlaneIpName)?.ip;
     if (!host) throw new CycleError(`Primary IP ${env.controlPlaneIpName} not found after the apply`);
     const expectedNodes = [...env.controlPlanes, ...env.kafkaNodes, ...env.appNodes].map((s) => s.name);
-    // Never past the run's deadline (kept below the job's timeout-minutes).
+    const expected = expectedReadiness(config, expectedNodes);
+    // Never past the run's deadline (kept below the job's timeout-minutes), nor past the
+    // calendar's readiness deadline (that is the failure to report).
     const asked = opts.waitTimeoutSeconds ?? 900;
-    const timeout = deps.limits ? Math.max(1, Math.min(asked, secondsLeft(deps.limits) - 30)) : asked;
+    const bounds: { seconds: number; why: string }[] = [
+      { seconds: asked, why: `the wait timeout ${asked} s` },
+    ];
+    if (deps.limits) bounds.push({ seconds: secondsLeft(deps.limits) - 30, why: "the run's deadline" });
+    if (opts.readyBy) {
+      bounds.push({
+        seconds: Math.round((Date.parse(opts.readyBy) - Date.now()) / 1000),
+        why: `the readiness deadline ${opts.readyBy}`,
+      });
+    }
+    const bound = bounds.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+    const timeout = Math.max(1, bound.seconds);
     log(
-      `== up ${environment}: waiting for the k3s API at ${host} and ${expectedNodes.length} nodes Ready (at most ${timeout} s)`,
+      `== up ${environment}: waiting until ready to trade: k3s API at ${host}, ${expectedNodes.length} nodes, ${expected.applications.length} Argo CD Applications, Kafka with ${expected.topics.length} topics and ${expected.users.length} users (at most ${timeout} s: ${bound.why})`,
     );
-    const w = await waitForNodes(
-      deps.prober!,
-      {
-        host,
-        expectedNodes,
-        knownHosts: knownHostsText(env, ensured.identity, {
-          controlPlane: host,
-          kafka: ips.get(env.kafkaIpName)?.ip,
-        }),
-      },
-      {
-        timeoutSeconds: timeout,
-        intervalSeconds: opts.waitIntervalSeconds,
-        log,
-        sleep: deps.sleep,
-      },
-    );
-    readiness = `${w.detail} after ${w.seconds} s`;
+    try {
+      const w = await waitForNodes(
+        deps.prober!,
+        {
+          host,
+          expectedNodes,
+          expected,
+          knownHosts: knownHostsText(env, ensured.identity, {
+            controlPlane: host,
+            kafka: ips.get(env.kafkaIpName)?.ip,
+          }),
+        },
+        {
+          timeoutSeconds: timeout,
+          intervalSeconds: opts.waitIntervalSeconds,
+          log,
+          sleep: deps.sleep,
+          startedAt: started,
+          until: bound.why,
+        },
+      );
+      Object.assign(stages, w.stages);
+      readiness = `${w.detail} after ${w.seconds} s`;
+      recorded = 'ready';
+    } catch (error) {
+      if (error instanceof ReadinessError) {
+        Object.assign(stages, error.stages);
+        await recordReadiness(client, env, 'not-ready', stages, log);
+      }
+      throw error;
+    }
+    await recordReadiness(client, env, 'ready', stages, log);
   }
   const resolved = resolveServerTypes(config, choice);
   const result: UpResult = {
@@ -717,6 +791,8 @@ export async function ensureUp(
     fallback: NODE_GROUPS.some((g) => config[g].count > 0 && resolved[g].choice !== 'preferred'),
     addresses,
     readiness,
+    recorded,
+    stages,
     identity: ensured.created
       ? 'created (first up)'
       : ensured.added.length
@@ -734,6 +810,33 @@ export async function ensureUp(
       .join(', ')}; ${readiness}`,
   );
   return result;
+}
+
+/**
+ * Writes the readiness record on cp-0 (merged into its labels). Best effort: a failed write
+ * leaves no record, which the guard reads as not ready (it waits again), never as ready.
+ */
+export async function recordReadiness(
+  client: HcloudClient,
+  env: ResolvedEnvironment,
+  verdict: Exclude<RecordedReadiness, 'none'>,
+  stages: StageSeconds,
+  log: (line: string) => void,
+): Promise<void> {
+  const cp0 = env.controlPlanes[0]?.name;
+  try {
+    const servers = await client.list<Server>('servers', { labelSelector: environmentLabels(env) });
+    const server = servers.find((s) => s.name === cp0);
+    if (!server) throw new Error(`${cp0} not found`);
+    await client.request('PUT', `/servers/${server.id}`, {
+      labels: { ...server.labels, ...readinessLabels(verdict, new Date(), stages) },
+    });
+    log(`  recorded on ${cp0}: readiness=${verdict}; ${describeStages(stages)}`);
+  } catch (e) {
+    log(
+      `  could not record the readiness on ${cp0} (${(e as Error).message}); the next guard run checks again`,
+    );
+  }
 }
 
 // ----- down ----------------------------------------------------------------------------
@@ -869,7 +972,13 @@ export async function guard(
   let last = observation;
   try {
     if (!opts.dryRun && action === 'ensure-up') {
-      up = await ensureUp(deps, environment, opts);
+      // Before the open, the calendar's readiness deadline bounds the wait.
+      // (--at simulates the instant: the deadline keeps its distance from it on the real clock.)
+      const deadline = readinessDeadline(calendar, at);
+      const readyBy =
+        opts.readyBy ??
+        (deadline ? new Date(Date.now() + Date.parse(deadline) - Date.parse(at)).toISOString() : undefined);
+      up = await ensureUp(deps, environment, { ...opts, readyBy });
       last = await observeEnvironment(deps.client, env);
     } else if (!opts.dryRun && action === 'ensure-down') {
       down = await ensureDown(deps, environment);
@@ -879,6 +988,10 @@ export async function guard(
     deps.summary?.(
       `### guard ${environment}: ${action} failed\n\nobserved ${observation.state}, desired ${desired.state} (${desired.reason})\n\n\`\`\`\n${(error as Error).message}\n\`\`\`\n\n`,
     );
+    await notifyOnce(deps, env, {
+      key: `${localDate(at, calendar.timeZone).replace(/-/g, '')}-${action}`,
+      text: `${environment}: guard ${action} failed at ${at} (desired ${desired.state}: ${desired.reason})\n${(error as Error).message}`,
+    });
     throw error;
   }
   // The day's cost when something ran or runs (an idle run on a down cluster skips GET /pricing).
@@ -902,6 +1015,59 @@ export async function guard(
   };
   deps.summary?.(guardSummary(result, last));
   return result;
+}
+
+/** The exchange-local date (`YYYY-MM-DD`) of an instant. */
+function localDate(at: string, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(new Date(at));
+}
+
+/**
+ * Notifies once per `key` (day and action): the key is kept as a label on the control-plane
+ * Primary IP, which outlives the servers. Without a notifier it only logs. A notification
+ * that fails is logged and retried by the next failing run; the run's own error stands.
+ */
+export async function notifyOnce(
+  deps: CycleDeps,
+  env: ResolvedEnvironment,
+  note: { readonly key: string; readonly text: string },
+): Promise<void> {
+  if (!deps.notify) return;
+  try {
+    const ips = await deps.client.list<PrimaryIp>('primary_ips', { labelSelector: environmentLabels(env) });
+    const ip = ips.find((p) => p.name === env.controlPlaneIpName);
+    if (ip?.labels[ALERTED_LABEL] === note.key) {
+      deps.log(`  already notified for ${note.key} (label ${ALERTED_LABEL} on ${ip.name}); not again`);
+      return;
+    }
+    await deps.notify(note.text);
+    deps.log(`  notified (${note.key})`);
+    if (ip) {
+      await deps.client.request('PUT', `/primary_ips/${ip.id}`, {
+        labels: { ...ip.labels, [ALERTED_LABEL]: note.key },
+      });
+    }
+  } catch (e) {
+    deps.log(`  notification failed: ${(e as Error).message}`);
+  }
+}
+
+/** A Slack-compatible incoming webhook (`{"text": ...}`), bounded to 10 s. */
+export function webhookNotifier(url: string, fetchImpl: typeof fetch = globalThis.fetch): Notifier {
+  return async (text) => {
+    const res = await fetchImpl(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ text }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) throw new Error(`webhook answered HTTP ${res.status}`);
+  };
 }
 
 /** The server types the servers run on, from their type and `server-type-choice` label. */
@@ -934,7 +1100,7 @@ export function guardSummary(r: GuardResult, after: Pick<Observation, 'servers' 
       : r.dryRun
         ? `${r.action} (dry run: nothing changed)`
         : r.up
-          ? `${r.action}: ${r.up.persistentApplied ? 'persistent stack applied, ' : ''}cluster applied in ${r.up.attempts.length} attempt(s), ${r.up.seconds.toFixed(0)} s; nodes ${r.up.readiness}`
+          ? `${r.action}: ${r.up.persistentApplied ? 'persistent stack applied, ' : ''}cluster applied in ${r.up.attempts.length} attempt(s), ${r.up.seconds.toFixed(0)} s; ${r.up.readiness}`
           : r.down
             ? `${r.action}: cluster destroyed${r.down.swept.length ? `, swept ${r.down.swept.join(', ')}` : ''}, ${r.down.seconds.toFixed(0)} s`
             : r.action;
@@ -945,6 +1111,7 @@ export function guardSummary(r: GuardResult, after: Pick<Observation, 'servers' 
     ['done', did],
     ['next', r.next],
   ];
+  if (r.up) rows.push(['time to ready', describeStages(r.up.stages)]);
   if (r.serverTypes) rows.push(['server types', r.serverTypes]);
   if (r.up?.fallback) {
     const failed = r.up.attempts.filter((a) => !a.ok).flatMap((a) => a.unavailable ?? []);
@@ -981,7 +1148,8 @@ export function upSummary(r: UpResult): string {
     ...(r.orphans.length
       ? [['orphans of an interrupted run', r.orphans.join(', ')] as [string, string]]
       : []),
-    ['nodes', r.readiness],
+    ['readiness', `${r.readiness} (recorded: ${r.recorded})`],
+    ['time to ready', describeStages(r.stages)],
     ['time', `${r.seconds.toFixed(0)} s`],
   ];
   return `### up ${r.environment}${r.fallback ? ' (capacity fallback)' : ''}\n\n${markdownTable(['what', 'value'], rows)}\n\n`;

@@ -1,13 +1,16 @@
 /**
  * What exists of one environment's cluster at Hetzner, by label, and what state that is:
- * `up` (every planned server exists and is running), `down` (no server of the environment)
- * or `partial` (anything in between: a failed or half-done apply or destroy, a server still
- * starting). The guard compares it with the calendar (`guardDecision` in lib/calendar.ts);
+ * `up` (every planned server exists and is running, and cp-0 carries `up`'s record that the
+ * cluster was ready to trade), `not-ready` (every planned server running, but no such record:
+ * a readiness wait that failed, was interrupted, or a replaced cp-0), `down` (no server of the
+ * environment) or `partial` (anything in between: a failed or half-done apply or destroy, a
+ * server still starting or powered off). The guard compares it with the calendar (`guardDecision` in lib/calendar.ts);
  * `status` and `list` show it.
  */
 import { ENVIRONMENTS } from '../../environments';
 import type { ObservedState } from '../../lib/calendar';
 import { MANAGED_BY, resolveEnvironment, type PlannedServer } from '../../lib/environment';
+import { readinessOf, type RecordedReadiness } from './readiness';
 import type {
   Firewall,
   HcloudClient,
@@ -84,6 +87,11 @@ export interface Observation {
   readonly missing: readonly string[];
   /** Servers carrying the labels that the config does not plan (e.g. after a count went down). */
   readonly unplanned: readonly string[];
+  /** cp-0's readiness record (`none` when cp-0 does not exist or has none). */
+  readonly readiness: RecordedReadiness;
+  /** When it was recorded (ISO 8601, minutes), and the seconds to each stage. */
+  readonly readinessAt?: string;
+  readonly stages: ReturnType<typeof readinessOf>['stages'];
 }
 
 /** The labels every resource of the environment's cluster carries. */
@@ -91,7 +99,7 @@ export function environmentLabels(env: { name: string; clusterName: string }): R
   return { environment: env.name, cluster: env.clusterName, 'managed-by': MANAGED_BY };
 }
 
-/** The names of the servers the environment plans. */
+/** The names of the servers the environment plans, cp-0 first. */
 export function plannedServerNames(env: ObserveTarget): string[] {
   if (env.controlPlanes && env.kafkaNodes && env.appNodes) {
     return [...env.controlPlanes, ...env.kafkaNodes, ...env.appNodes].map((s) => s.name);
@@ -106,14 +114,21 @@ export function plannedServerNames(env: ObserveTarget): string[] {
   return [...resolved.controlPlanes, ...resolved.kafkaNodes, ...resolved.appNodes].map((s) => s.name);
 }
 
-/** The state from the planned server names and what exists. */
+/**
+ * The state from the planned server names (cp-0 first) and what exists. With every planned
+ * server running, cp-0's readiness record decides between `up` (`ready`, or `unchecked`
+ * after an `up --no-wait`) and `not-ready`.
+ */
 export function stateOf(
   planned: readonly string[],
-  servers: readonly Pick<ObservedServer, 'name' | 'status'>[],
+  servers: readonly (Pick<ObservedServer, 'name' | 'status'> & { readonly labels?: Labels })[],
 ): ObservedState {
   if (servers.length === 0) return 'down';
   const running = new Set(servers.filter((s) => s.status === 'running').map((s) => s.name));
-  return planned.every((n) => running.has(n)) ? 'up' : 'partial';
+  if (!planned.every((n) => running.has(n))) return 'partial';
+  const cp0 = servers.find((s) => s.name === planned[0]);
+  const { readiness } = readinessOf(cp0?.labels);
+  return readiness === 'ready' || readiness === 'unchecked' ? 'up' : 'not-ready';
 }
 
 /** Lists everything carrying the environment's labels and says whether it is up, down or partial. */
@@ -167,8 +182,12 @@ export async function observeEnvironment(client: HcloudClient, env: ObserveTarge
     ...keys.map((r) => ({ kind: 'SSH key' as const, r })),
   ].map(({ kind, r }) => ({ kind, id: r.id, name: r.name, created: r.created, labels: r.labels }));
   const running = new Set(observed.filter((s) => s.status === 'running').map((s) => s.name));
+  const record = readinessOf(observed.find((s) => s.name === planned[0])?.labels);
   return {
     state: stateOf(planned, observed),
+    readiness: record.readiness,
+    readinessAt: record.at,
+    stages: record.stages,
     selector: Object.entries(wanted)
       .map(([k, v]) => `${k}=${v}`)
       .join(','),

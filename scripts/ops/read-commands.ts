@@ -40,6 +40,7 @@ import { resolveEnvironment, type ResolvedEnvironment } from '../../lib/environm
 import type { Command, CommandIo } from './command';
 import { HcloudClient } from './hcloud';
 import { observeEnvironment, type Observation } from './observe';
+import { describeStages } from './readiness';
 import { appendStepSummary, markdownTable } from './summary';
 
 // ----- plumbing ----------------------------------------------------------------------
@@ -366,6 +367,18 @@ async function statusCommand(
   ];
   if (observed.missing.length && observed.servers.length) {
     lines.push(`- planned but not running: ${observed.missing.join(', ')}`);
+  }
+  if (observed.servers.length) {
+    // up's record on cp-0: the verdict of its readiness wait and the time to each stage.
+    const verdict = {
+      ready: 'ready to trade',
+      'not-ready': 'NOT ready (the last readiness wait failed; the next guard run waits again)',
+      unchecked: 'not checked (up --no-wait)',
+      none: 'not known (no readiness record on cp-0: a wait interrupted, or still running)',
+    }[observed.readiness];
+    lines.push(
+      `- readiness: ${verdict}${observed.readinessAt ? ` at ${localStamp(observed.readinessAt, zone)}` : ''}; time to ready: ${describeStages(observed.stages)}`,
+    );
   }
   if (observed.unplanned.length) lines.push(`- not in the config: ${observed.unplanned.join(', ')}`);
   if (observed.servers.length) {
