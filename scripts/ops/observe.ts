@@ -10,7 +10,7 @@
 import { ENVIRONMENTS } from '../../environments';
 import type { ObservedState } from '../../lib/calendar';
 import { MANAGED_BY, resolveEnvironment, type PlannedServer } from '../../lib/environment';
-import { readinessOf, type RecordedReadiness } from './readiness';
+import { readinessOf, type RecordedReadiness } from './readiness-record';
 import type {
   Firewall,
   HcloudClient,

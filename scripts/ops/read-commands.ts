@@ -40,7 +40,7 @@ import { resolveEnvironment, type ResolvedEnvironment } from '../../lib/environm
 import type { Command, CommandIo } from './command';
 import { HcloudClient } from './hcloud';
 import { observeEnvironment, type Observation } from './observe';
-import { describeStages } from './readiness';
+import { describeStages } from './readiness-record';
 import { appendStepSummary, markdownTable } from './summary';
 
 // ----- plumbing ----------------------------------------------------------------------
