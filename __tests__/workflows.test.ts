@@ -920,6 +920,50 @@ describe('one environment, one run at a time', () => {
   });
 });
 
+describe('runs that are killed: deadline, stale locks', () => {
+  /** Every step of every workflow that runs the operator CLI's mutating commands. */
+  const cliSteps = Object.entries(workflows).flatMap(([file, w]) =>
+    Object.entries(w.jobs).flatMap(([id, job]) =>
+      job.steps
+        .filter((s) => /scripts\/ops\/ops\.sh (guard|up|down|recreate|destroy)/.test(s.run ?? ''))
+        .map((step) => ({ where: `${file}:${id}:${step.name}`, job, step })),
+    ),
+  );
+
+  test('there are such steps', () => {
+    expect(cliSteps.length).toBeGreaterThanOrEqual(2);
+  });
+
+  test.each(cliSteps.map((c) => [c.where, c] as const))(
+    '%s: the deadline leaves the engine time to stop before timeout-minutes; a stale lock outlives any run',
+    (_where, { job, step }) => {
+      const env = step.env ?? {};
+      const timeout = job['timeout-minutes'];
+      const deadline = Number(env.OPS_DEADLINE_MINUTES);
+      const maxRun = Number(env.OPS_MAX_RUN_MINUTES);
+      expect(typeof timeout).toBe('number');
+      // At the deadline the engine gets SIGINT and needs minutes to write its state and unlock.
+      expect(Number.isFinite(deadline)).toBe(true);
+      expect(deadline).toBeLessThanOrEqual(timeout! - 5);
+      // A lock younger than the longest run may belong to a run that still works.
+      expect(maxRun).toBeGreaterThanOrEqual(timeout!);
+      // Clearing stale locks is safe only where the concurrency group excludes any other run.
+      if (env.OPS_CLEAR_STALE_LOCKS === '1') {
+        expect(job.concurrency?.group).toMatch(/^cluster-\$\{\{/);
+        expect(job.concurrency?.['cancel-in-progress']).toBe(false);
+      }
+    },
+  );
+
+  test('the guard notifies through a secret, never a value written in the workflow', () => {
+    const guard = cliSteps.filter((c) => /ops\.sh guard/.test(c.step.run ?? ''));
+    expect(guard.length).toBeGreaterThan(0);
+    for (const { step } of guard) {
+      expect(step.env?.ALERT_WEBHOOK_URL).toBe('${{ secrets.ALERT_WEBHOOK_URL }}');
+    }
+  });
+});
+
 /* ------------------------------------------------------------------------------------------ */
 /* maintenance.yml                                                                            */
 /* ------------------------------------------------------------------------------------------ */

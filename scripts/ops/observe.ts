@@ -3,8 +3,9 @@
  * `up` (every planned server exists and is running, and cp-0 carries `up`'s record that the
  * cluster was ready to trade), `not-ready` (every planned server running, but no such record:
  * a readiness wait that failed, was interrupted, or a replaced cp-0), `down` (no server of the
- * environment) or `partial` (anything in between: a failed or half-done apply or destroy, a
- * server still starting or powered off). The guard compares it with the calendar (`guardDecision` in lib/calendar.ts);
+ * environment, nor any other resource of its cluster stack) or `partial` (anything in between:
+ * a failed or half-done apply or destroy, a server still starting or powered off, a network or
+ * firewall left by a destroy that was killed). The guard compares it with the calendar (`guardDecision` in lib/calendar.ts);
  * `status` and `list` show it.
  */
 import { ENVIRONMENTS } from '../../environments';
@@ -184,7 +185,9 @@ export async function observeEnvironment(client: HcloudClient, env: ObserveTarge
   const running = new Set(observed.filter((s) => s.status === 'running').map((s) => s.name));
   const record = readinessOf(observed.find((s) => s.name === planned[0])?.labels);
   return {
-    state: stateOf(planned, observed),
+    // No server but a network, firewall, key or group left: a destroy that did not finish
+    // (it may have left its lock too), not down; the guard finishes it.
+    state: observed.length === 0 && other.length > 0 ? 'partial' : stateOf(planned, observed),
     readiness: record.readiness,
     readinessAt: record.at,
     stages: record.stages,
