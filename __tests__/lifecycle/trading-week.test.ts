@@ -4,15 +4,19 @@
  * week 2026 on XNYS (Mon-Wed regular, Thursday closed, Friday an early close at 13:00, so
  * dev's windows are 09:00-16:15 ET and on Friday 09:00-13:15 ET).
  *
- * The guard runs every 30 minutes (at :04 and :34, off the window edges, as a cron would)
- * from Monday 00:00 to Sunday 24:00 ET, plus at each window's edges (a minute before, at the
- * instant, twice: a repeated run must do nothing), except on Wednesday, whose edges are left
- * to the late grid runs. After every run the project must be exactly what the calendar wants
- * at that instant: the two servers up on the same two Primary IPs inside a window, nothing but
- * the two Primary IPs outside. On Tuesday morning the preferred type (cx33) is sold out: the
- * guard's up falls back to cpx32 (server type and label), and says so in the job summary. On
- * Monday a server disappears mid-session: the next run sees `partial` and repairs it. The
- * week's wall time and API calls per day are printed.
+ * The guard runs when the derived schedule fires it (lib/schedule.ts, `renderSchedule` of
+ * environments/calendars.ts, dev's lines as the workflow carries them: the up and down blocks,
+ * the safety runs, the dated early-close lines) from Monday 00:00 to Sunday 24:00 ET, each run
+ * late by a fixed pseudo-random 0 to CRON_LAG_MINUTES minutes (on Wednesday every run is the
+ * full lag late), plus a dry run. After every run the project must be exactly what the
+ * calendar wants at that run's instant (what the guard just converged): the two servers up on
+ * the same two Primary IPs inside a window, nothing but the two Primary IPs outside. Every up
+ * and down of the week is reached, Friday's early close through its dated line, and nothing
+ * happens on Thanksgiving. On Tuesday morning the preferred type (cx33) is sold out: the first
+ * run inside the window falls back to cpx32 (server type and label), and says so in the job
+ * summary. On Monday a server disappears mid-session: the project is `partial` until the next
+ * scheduled run (a safety run) sees it and repairs it. The week's wall time, API calls per
+ * day and guard jobs per day (against 144 a day every 10 minutes) are printed.
  *
  * Then the maintenance commands by hand: recreate, an `up` that is a no-op, destroy-vms
  * (servers only), destroy-cluster (only the IPs stay), and destroy-all, which refuses a wrong
@@ -22,8 +26,9 @@ import { STATE_PASSPHRASE_ENV } from '../../lib/state-encryption';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { calendarFor } from '../../environments/calendars';
+import { CALENDARS, calendarFor } from '../../environments/calendars';
 import { desiredState, transitions } from '../../lib/calendar';
+import { CRON_LAG_MINUTES, renderSchedule, scheduleFires, type LineKind } from '../../lib/schedule';
 import { cycleCommands } from '../../scripts/ops/cycle-commands';
 import type { ReadinessProber } from '../../scripts/ops/cycle';
 import { FakeHcloud } from './fake-hcloud';
@@ -42,6 +47,11 @@ const KAFKA_IP = 'trading-dev-kafka-ipv4';
 const WEEK_START = Date.parse('2026-11-23T05:00:00Z');
 const WEEK_END = Date.parse('2026-11-30T05:00:00Z');
 const DAY_NAMES = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+/** Guard jobs a day of the old schedule (every 10 minutes). */
+const EVERY_10_MINUTES_PER_DAY = 144;
+/** Monday 12:10 ET: the Kafka server is deleted at the API, mid-session, between two runs. */
+const KAFKA_LOST = Date.parse('2026-11-23T17:10:00Z');
+const MINUTE = 60_000;
 
 jest.setTimeout(300_000);
 
@@ -84,26 +94,49 @@ describeLifecycle('a trading week driven by the guard (dev, Thanksgiving week 20
       ['2026-11-27', '09:00', '13:15'],
     ]);
 
-    // The schedule: the grid, the edges (twice at the edge itself), a dry run, a lost server.
-    type Run = { at: number; dryRun?: boolean; event?: 'sold-out' | 'lose-kafka' };
-    const runs: Run[] = [];
-    for (let t = WEEK_START + 4 * 60_000; t < WEEK_END; t += 30 * 60_000) runs.push({ at: t });
-    for (const w of windows) {
-      if (w.date === '2026-11-25') continue; // Wednesday: only the late grid runs
-      for (const edge of [Date.parse(w.up), Date.parse(w.down)]) {
-        runs.push({ at: edge - 60_000 }, { at: edge }, { at: edge });
-      }
-    }
-    // A dry run at Monday's up instant, before the real runs there: it would bring the cluster up.
-    runs.push({ at: Date.parse(windows[0].up), dryRun: true });
-    runs.push({ at: Date.parse('2026-11-23T17:10:00Z'), event: 'lose-kafka' });
-    runs.push({ at: Date.parse(windows[1].up), event: 'sold-out' });
-    // At one instant: the dry run first, then the run that meets an event, then the others.
-    const rank = (r: Run) => (r.dryRun ? 0 : r.event ? 1 : 2);
-    runs.sort((a, b) => a.at - b.at || rank(a) - rank(b));
-    // The sold-out morning: the first run of Tuesday's window must be the one that meets it.
-    const tuesdayUp = runs.findIndex((r) => r.at === Date.parse(windows[1].up));
-    expect(runs[tuesdayUp].event).toBe('sold-out');
+    // The schedule: dev's lines as rendered into the workflow, fired over the week, each run
+    // late by a fixed pseudo-random lag of 0 to CRON_LAG_MINUTES minutes (Park-Miller, seed 14);
+    // on Wednesday (a loaded day) every run is the full lag late.
+    const lines = renderSchedule(CALENDARS).find((s) => s.environment === 'dev')!.lines;
+    const fires = scheduleFires(lines, WEEK_START, WEEK_END);
+    let seed = 14;
+    const nextLag = () => {
+      seed = (seed * 48_271) % 2_147_483_647;
+      return seed % (CRON_LAG_MINUTES + 1);
+    };
+    type Run = {
+      at: number;
+      fired?: number;
+      kind?: LineKind;
+      dryRun?: boolean;
+      event?: 'sold-out' | 'lose-kafka';
+    };
+    const runs: Run[] = fires.map((f) => {
+      const lag = dayIndex(f.at) === 2 ? CRON_LAG_MINUTES : nextLag();
+      return { at: f.at + lag * MINUTE, fired: f.at, kind: f.kind };
+    });
+    const lags = runs.map((r) => (r.at - r.fired!) / MINUTE);
+    expect(Math.min(...lags)).toBe(0);
+    expect(Math.max(...lags)).toBe(CRON_LAG_MINUTES);
+    runs.sort((a, b) => a.at - b.at || a.fired! - b.fired!);
+    const wants = (r: Run) => desiredState(cal, iso(r.at)).state;
+    const firstUpOn = (w: (typeof windows)[number]) =>
+      runs.findIndex((r) => r.at >= Date.parse(w.up) && r.at < Date.parse(w.down));
+    // A dry run at the instant of Monday's first run inside the window, before it: it would
+    // bring the cluster up.
+    const mondayUp = firstUpOn(windows[0]);
+    expect(wants(runs[mondayUp])).toBe('up');
+    runs.splice(mondayUp, 0, { at: runs[mondayUp].at, dryRun: true });
+    // The sold-out morning: the first run of Tuesday's window meets it.
+    const tuesdayUp = firstUpOn(windows[1]);
+    expect(runs[tuesdayUp].kind).toBe('up');
+    runs[tuesdayUp].event = 'sold-out';
+    // The lost server: the first scheduled run after the loss (a safety run) finds it.
+    const repair = runs.findIndex((r) => r.at > KAFKA_LOST);
+    expect({ kind: runs[repair].kind, want: wants(runs[repair]) }).toEqual({ kind: 'safety', want: 'up' });
+    runs[repair].event = 'lose-kafka';
+    // Guard jobs per exchange-local day, beside every 10 minutes.
+    const jobsPerDay = DAY_NAMES.map((_, i) => fires.filter((f) => dayIndex(f.at) === i).length);
 
     // The readiness wait runs too: the injected prober asks the fake (the API does not
     // answer on the first probe; then every node's server must exist).
@@ -130,8 +163,10 @@ describeLifecycle('a trading week driven by the guard (dev, Thanksgiving week 20
       while (callsAtDay.length <= day) callsAtDay.push(fake.calls.length);
       if (run.event === 'sold-out') fake.knobs.unavailableServerTypes = ['cx33@fsn1'];
       if (run.event === 'lose-kafka') {
+        // Lost at KAFKA_LOST (no run in between): partial until this run.
         const kafka = servers(fake).get(KAFKA)!;
         expect((await api(fake, 'DELETE', `/servers/${kafka.id}`)).status).toBe(200);
+        expect([...servers(fake).keys()]).toEqual([CP]);
       }
       const before = inventory(fake);
       const callsBefore = fake.calls.length;
@@ -144,7 +179,7 @@ describeLifecycle('a trading week driven by the guard (dev, Thanksgiving week 20
       if (code !== 0)
         throw new Error(`guard ${args.join(' ')} exit ${code}:\n${out.join('\n')}\n${err.join('\n')}`);
       const decision = /-> (ensure-up|ensure-down|nothing)/.exec(out[0])![1];
-      if (decision !== 'nothing' && !run.dryRun) actions.push(`${iso(run.at)} ${decision}`);
+      if (decision !== 'nothing' && !run.dryRun) actions.push(`${iso(run.at)} ${decision} ${run.kind}`);
       if (!run.dryRun && !run.event) callsBy[decision].push(fake.calls.length - callsBefore);
 
       // After every run: exactly what the calendar wants at that instant.
@@ -207,21 +242,40 @@ describeLifecycle('a trading week driven by the guard (dev, Thanksgiving week 20
     const mean = (xs: number[]) => (xs.length ? Math.round(xs.reduce((a, b) => a + b, 0) / xs.length) : 0);
     const perRun = Object.entries(callsBy).map(([d, xs]) => `${d} ${mean(xs)} (${xs.length}x)`);
 
-    // One up and one down per trading day, plus the repair on Monday; nothing on Thursday or the weekend.
+    // One up and one down per trading day, plus the repair on Monday (by the safety run);
+    // nothing on Thursday or the weekend. Each up by the first run from `up` (inside the
+    // warm-up, even the full lag late), each down by the first from `down` (Friday's by the
+    // dated early-close line), with the line that fired it.
+    const at = (d: string) =>
+      actions.filter((x) => x.split(' ')[1] === d).map((x) => Date.parse(x.split(' ')[0]));
+    for (const w of windows) {
+      const [up, open, down] = [w.up, w.session.open, w.down].map((t) => Date.parse(t));
+      const late = down + (15 + CRON_LAG_MINUTES) * MINUTE;
+      expect({
+        date: w.date,
+        up: at('ensure-up').some((t) => t >= up && t < open),
+        down: at('ensure-down').some((t) => t >= down && t < late),
+      }).toEqual({ date: w.date, up: true, down: true });
+    }
     expect(actions).toEqual([
-      '2026-11-23T14:00:00Z ensure-up',
-      '2026-11-23T17:10:00Z ensure-up',
-      '2026-11-23T21:15:00Z ensure-down',
-      '2026-11-24T14:00:00Z ensure-up',
-      '2026-11-24T21:15:00Z ensure-down',
-      '2026-11-25T14:04:00Z ensure-up',
-      '2026-11-25T21:34:00Z ensure-down',
-      '2026-11-27T14:00:00Z ensure-up',
-      '2026-11-27T18:15:00Z ensure-down',
+      '2026-11-23T14:04:00Z ensure-up up',
+      '2026-11-23T17:37:00Z ensure-up safety',
+      '2026-11-23T21:20:00Z ensure-down down',
+      '2026-11-24T14:06:00Z ensure-up up',
+      '2026-11-24T21:15:00Z ensure-down down',
+      '2026-11-25T14:11:00Z ensure-up up',
+      '2026-11-25T21:16:00Z ensure-down down',
+      '2026-11-27T14:03:00Z ensure-up up',
+      '2026-11-27T18:16:00Z ensure-down early-close',
     ]);
+    // Jobs a day: 8 of the up lines (both DST offsets), 12 of the down lines, 3 safety runs on
+    // every weekday (cron knows no holidays), 3 on the weekend; Friday's early close adds its 6
+    // dated runs, and so does Thursday (26 November is the early close of 2027: cron has no year).
+    expect(jobsPerDay).toEqual([23, 23, 23, 29, 29, 3, 3]);
     expect(fake.unhandledCalls()).toEqual([]);
+    const jobs = jobsPerDay.reduce((a, b) => a + b, 0);
     console.log(
-      `trading week (dev, 2026-11-23..29, ${runs.length} guard runs, ${actions.length} actions): ${seconds.toFixed(1)} s wall; API calls per day: ${perDay.join(', ')}; total ${fake.calls.length}; per guard run: ${perRun.join(', ')}`,
+      `trading week (dev, 2026-11-23..29, derived schedule, lag 0-${CRON_LAG_MINUTES} min): ${runs.length} guard runs (${fires.length} scheduled + 1 dry run), ${actions.length} actions: ${seconds.toFixed(1)} s wall; guard jobs per day: ${DAY_NAMES.map((d, i) => `${d} ${jobsPerDay[i]}`).join(', ')} = ${jobs} a week (every 10 minutes: ${EVERY_10_MINUTES_PER_DAY} a day, ${7 * EVERY_10_MINUTES_PER_DAY} a week); API calls per day: ${perDay.join(', ')}; total ${fake.calls.length}; per guard run: ${perRun.join(', ')}`,
     );
   });
   test('then by hand: recreate, destroy-vms, destroy-cluster and destroy-all through the commands', async () => {
