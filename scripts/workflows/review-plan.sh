@@ -6,7 +6,7 @@
 # $REVIEW_DIR/plan.md, and $REVIEW_DIR/plan.note when nothing could be planned; the full plan
 # text goes to the job log (sensitive values are hidden by the engine).
 #
-# Needs: cdktf.out/manifest.json from `npm run synth`; STATE_BUCKET, STATE_ENDPOINT,
+# Needs: cdktf.out/manifest.json (or $CDKTF_OUTDIR's) from `npm run synth`; STATE_BUCKET, STATE_ENDPOINT,
 # AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; TF_VAR_ssh_public_key (repository variable
 # SSH_PUBLIC_KEY: the cluster stack's SSH key is part of the plan).
 set -euo pipefail
@@ -20,8 +20,10 @@ skip() {
   exit 0
 }
 
+# The stacks `npm run synth` wrote (CDKTF_OUTDIR as for the synth).
 mapfile -t environments < <(node -e '
-  const stacks = Object.keys(require("./cdktf.out/manifest.json").stacks);
+  const out = require("path").resolve(process.env.CDKTF_OUTDIR || "cdktf.out");
+  const stacks = Object.keys(require(require("path").join(out, "manifest.json")).stacks);
   for (const s of stacks.filter((s) => !s.endsWith("-persistent")).sort()) console.log(s);')
 
 with_token=()
